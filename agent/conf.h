@@ -1,0 +1,87 @@
+/*
+ * conf.h - the agent's configuration: INI file plus command-line flags.
+ *
+ * File format (every key also has a flag, see agent/main.c usage):
+ *
+ *   [cluster]
+ *   name = demo
+ *   heartbeat_ms = 100       ; interval of heartbeats on every link
+ *   timeout_ms = 500         ; a link silent this long is down
+ *   retry_min_ms = 20        ; reconnect / re-propose back-off, first step
+ *   retry_max_ms = 1000      ; back-off ceiling
+ *   start_wait_ms = 0        ; 0: timeout_ms. Wait this long for peers
+ *                            ; before starting a network alone
+ *
+ *   [node n1]
+ *   address = 127.0.0.1:7101 ; IPv4 a.b.c.d:port or IPv6 [addr]:port
+ *
+ * Comments start with ';' or '#'. Blank lines are ignored.
+ */
+#ifndef FOTOS_CONF_H
+#define FOTOS_CONF_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "fotos_abi.h"
+
+struct conf_node {
+	char name[FOTOS_NAME_MAX];
+	struct sockaddr_storage addr;	/* sockaddr_in or sockaddr_in6 */
+	socklen_t addrlen;
+	char addr_text[64];		/* as written in the config */
+	int line;			/* where it was defined */
+};
+
+struct conf {
+	char cluster[FOTOS_NAME_MAX];
+	unsigned int heartbeat_ms;
+	unsigned int timeout_ms;
+	unsigned int retry_min_ms;
+	unsigned int retry_max_ms;
+	unsigned int start_wait_ms;
+	unsigned int nnodes;
+	struct conf_node nodes[FOTOS_MAX_NODES];	/* in file order: index = position */
+	int self;			/* index of this node, -1 until chosen */
+	char shm_name[FOTOS_PATH_MAX];	/* default "/fotos" */
+	char control_path[FOTOS_PATH_MAX];	/* default "/run/fotos/<node>.sock" */
+	char log_level[16];		/* "info" */
+};
+
+/* Built-in defaults: cluster "fotos", heartbeat 100, timeout 500,
+ * retry 20..1000, start_wait 0, no nodes, self -1, shm "/fotos". */
+void conf_defaults(struct conf *c);
+
+/*
+ * Parse the INI text of len bytes (need not be NUL-terminated) into c, which
+ * holds defaults or earlier settings. On error returns -EINVAL and writes a
+ * message naming the file (fname) and line into err, e.g.
+ *   "fotos.ini:7: unknown key 'heartbeat' in [cluster]"
+ * and leaves c unchanged (parses into a copy). Checks: unknown sections and
+ * keys, duplicate node names or addresses, bad addresses/ports, numbers out
+ * of range (heartbeat_ms 1..60000, timeout_ms > heartbeat_ms, ...), names
+ * longer than FOTOS_NAME_MAX-1 or with characters outside [A-Za-z0-9_.-],
+ * more than FOTOS_MAX_NODES nodes, a node without an address.
+ */
+int conf_parse(struct conf *c, const char *text, size_t len, const char *fname,
+	       char *err, size_t errlen);
+
+/* Read fname and conf_parse() it. -errno for I/O errors with err filled. */
+int conf_load(struct conf *c, const char *fname, char *err, size_t errlen);
+
+/*
+ * Parse "a.b.c.d:port" or "[v6]:port" into ss. 0 or -EINVAL.
+ */
+int conf_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len);
+
+/* Index of the node called name, or -1. */
+int conf_find_node(const struct conf *c, const char *name);
+
+/*
+ * Final checks after file and flags: self chosen, timings consistent.
+ * Fills defaults that depend on self (control_path). -EINVAL with err.
+ */
+int conf_finish(struct conf *c, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * wire.h - the messages agents exchange over their TCP links.
+ *
+ * Every message is a frame: a 12-byte header then the payload, all integers
+ * little-endian:
+ *
+ *   u16 magic  0x4f46 ("FO")     u8 version (WIRE_VERSION)   u8 type
+ *   u32 length of the payload    u32 crc32c? no: reserved, must be 0
+ *
+ * Payloads are fixed layouts per type (below). The decoder checks every
+ * field: magic, version, known type, exact payload length for the type
+ * (PROPOSE: exact for its member count), member count <= 64, counts that
+ * match masks, node indices < 64. Anything else is -EPROTO and the link is
+ * closed (the caller logs it). A length above WIRE_MAX_PAYLOAD is -EMSGSIZE.
+ */
+#ifndef FOTOS_WIRE_H
+#define FOTOS_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fotos_abi.h"
+
+#define WIRE_MAGIC		0x4f46u
+#define WIRE_VERSION		1
+#define WIRE_HDR_SIZE		12
+#define WIRE_MAX_PAYLOAD	4096
+#define WIRE_MAX_FRAME		(WIRE_HDR_SIZE + WIRE_MAX_PAYLOAD)
+
+enum wire_type {
+	WIRE_HELLO = 1,		/* first frame on a link, both ways */
+	WIRE_STATUS = 2,	/* heartbeat + gossip of the sender's state */
+	WIRE_PROPOSE = 3,	/* a proposed new view */
+	WIRE_VOTE = 4,		/* a participant's answer to a proposal */
+	WIRE_COMMIT = 5,	/* the proposal is agreed: install it */
+	WIRE_ABORT = 6,		/* the proposal is dropped */
+	WIRE_QUERY = 7,		/* proposer lost: what happened to proposal? */
+	WIRE_OUTCOME = 8,	/* answer to QUERY */
+	WIRE_TYPE_MAX = 9,
+};
+
+/* Identifies a proposal uniquely, across restarts (incarnation). */
+struct wire_pid {
+	uint64_t incarnation;	/* proposer's */
+	uint32_t seq;		/* proposer's counter */
+	uint16_t proposer;	/* node index */
+	uint16_t pad;		/* 0 */
+};
+
+struct wire_hello {
+	uint64_t cluster_hash;	/* hash of the cluster name: other clusters refused */
+	uint64_t incarnation;	/* sender's */
+	uint16_t from;		/* sender's node index */
+	uint16_t to;		/* index the sender believes the receiver has */
+	uint32_t pad;
+};
+
+struct wire_status {
+	uint64_t epoch;
+	uint64_t view_id;
+	uint64_t net_id;
+	uint64_t members;	/* mask of node indices in the sender's view */
+	uint64_t seen;		/* mask of nodes the sender has a live link to */
+	uint64_t removed_from;	/* view_id the sender was last removed from, 0 none */
+	uint8_t state;		/* enum fotos_node_state */
+	uint8_t busy;		/* 1 if locked in a procedure */
+	uint16_t pad1;
+	uint32_t pad2;
+};
+
+enum wire_kind {
+	WIRE_KIND_START = 1,	/* network start of nodes in no network */
+	WIRE_KIND_JOIN = 2,	/* members + one joiner */
+	WIRE_KIND_REMOVE = 3,	/* members minus some */
+	WIRE_KIND_MERGE = 4,	/* reserved */
+};
+
+struct wire_propose {
+	struct wire_pid pid;
+	uint64_t base_view_id;	/* the view it changes; 0 for START */
+	uint64_t base_epoch;
+	uint64_t net_id;	/* network of the new view */
+	uint64_t members;	/* mask of the new view's members */
+	uint8_t kind;		/* enum wire_kind */
+	uint8_t count;		/* popcount(members) */
+	uint16_t pad1;
+	uint32_t pad2;
+	uint64_t incarnations[FOTOS_MAX_NODES];	/* count used, by ascending index */
+};
+
+enum wire_vote_reason {
+	WIRE_VOTE_YES = 0,
+	WIRE_VOTE_BUSY = 1,		/* locked in another procedure: retry */
+	WIRE_VOTE_STALE_VIEW = 2,	/* base view is not mine */
+	WIRE_VOTE_NOT_SEEN = 3,		/* I lack a link to a proposed member */
+	WIRE_VOTE_INCARNATION = 4,	/* a member's incarnation is not the one I see */
+	WIRE_VOTE_IN_NETWORK = 5,	/* START but I am in a network */
+	WIRE_VOTE_ABORTED = 6,		/* I already consider it aborted */
+	WIRE_VOTE_BAD = 7,		/* inconsistent proposal */
+};
+
+struct wire_vote {
+	struct wire_pid pid;
+	uint8_t reason;		/* enum wire_vote_reason; 0 = yes */
+	uint8_t pad[7];
+	uint64_t detail;	/* e.g. mask of members not seen */
+};
+
+/* COMMIT, ABORT, QUERY carry just the pid. OUTCOME: */
+enum wire_outcome {
+	WIRE_OUT_PENDING = 0,	/* still waiting; ask again */
+	WIRE_OUT_COMMITTED = 1,
+	WIRE_OUT_ABORTED = 2,
+};
+
+struct wire_outcome {
+	struct wire_pid pid;
+	uint8_t outcome;
+	uint8_t pad[7];
+};
+
+/* A decoded message. */
+struct wire_msg {
+	uint8_t type;
+	union {
+		struct wire_hello hello;
+		struct wire_status status;
+		struct wire_propose propose;
+		struct wire_vote vote;
+		struct wire_pid pid;		/* COMMIT, ABORT, QUERY */
+		struct wire_outcome outcome;
+	} u;
+};
+
+/*
+ * Encode m into buf (cap bytes): header + payload. Returns the frame length,
+ * or -ENOSPC if cap is too small, -EINVAL if m is malformed.
+ */
+int wire_encode(const struct wire_msg *m, uint8_t *buf, size_t cap);
+
+/*
+ * Look at the start of a receive buffer. Returns 0 if more bytes are needed
+ * (len < header or < header + payload), the whole frame's length if one is
+ * complete, -EPROTO for a bad header, -EMSGSIZE for an oversized length.
+ */
+int wire_frame_len(const uint8_t *buf, size_t len);
+
+/*
+ * Decode exactly one complete frame of len bytes into m.
+ * 0 or -EPROTO (anything wrong, checked field by field).
+ */
+int wire_decode(const uint8_t *buf, size_t len, struct wire_msg *m);
+
+/* Name of a type for logs ("PROPOSE"), "?" if unknown. */
+const char *wire_type_name(unsigned int type);
+
+/* 64-bit FNV-1a over bytes (cluster name hash, view ids). */
+uint64_t wire_hash(const void *p, size_t n, uint64_t seed);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * handle.h - the private layout of struct fotos (clientlib internal).
+ */
+#ifndef FOTOS_HANDLE_H
+#define FOTOS_HANDLE_H
+
+#include "fotos.h"
+#include "../shm/fotos_abi.h"
+#include "../shm/segment.h"
+
+struct fotos {
+	struct __fotos_fast fast;	/* must stay first: the inline reads use it */
+	const unsigned char *base;
+	size_t size;
+	const struct fotos_shm_hdr *hdr;
+	struct fotos_shm_doorbell *bell;	/* writable mapping when bell_rw */
+	void *bell_map;
+	int bell_rw;
+	const struct fotos_seq_region *state;
+	const struct fotos_seq_region *view;
+	struct shm_layout l;
+	/* constants copied out at open (Aeron: never re-read what may move) */
+	uint64_t stale_after_ns;
+	struct fotos_info info;
+};
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * open.c - map the agent's segment and check it before trusting it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "handle.h"
+
+_Static_assert(sizeof(struct fotos_member) == sizeof(struct fotos_shm_member), "member ABI");
+_Static_assert(sizeof(struct fotos_view) == sizeof(struct fotos_shm_view), "view ABI");
+_Static_assert(offsetof(struct fotos_view, members) == offsetof(struct fotos_shm_view, members),
+	       "view ABI");
+_Static_assert(sizeof(struct fotos_status) == 8 * FOTOS_SW_NWORDS, "status ABI");
+_Static_assert(__FOTOS_SW_STABLE == FOTOS_SW_STABLE && __FOTOS_SW_EPOCH == FOTOS_SW_EPOCH &&
+	       __FOTOS_SW_STATE == FOTOS_SW_STATE && __FOTOS_SW_PRIMARY == FOTOS_SW_PRIMARY,
+	       "inline fast path word indices");
+_Static_assert((int)FOTOS_STABLE == (int)FOTOS_ST_STABLE && (int)FOTOS_STOPPED == (int)FOTOS_ST_STOPPED,
+	       "state numbering");
+
+static int map_doorbell(struct fotos *h, int fd)
+{
+	void *p = mmap(NULL, FOTOS_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       (off_t)h->l.doorbell_off);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	h->bell_map = p;
+	h->bell = p;
+	h->bell_rw = 1;
+	return 0;
+}
+
+int fotos_open(const char *name, struct fotos **out)
+{
+	struct fotos *h = NULL;
+	struct stat st;
+	void *map = MAP_FAILED;
+	int fd, ret, rw = 1;
+
+	*out = NULL;
+	if (!name)
+		name = getenv("FOTOS_SHM");
+	if (!name || !*name)
+		name = FOTOS_DEFAULT_SHM;
+
+	/* Read-write only so the doorbell page can be mapped writable for
+	 * the waiter count; the data pages are always mapped read-only. */
+	fd = shm_open(name, O_RDWR, 0);
+	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+		rw = 0;
+		fd = shm_open(name, O_RDONLY, 0);
+	}
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto err;
+	}
+	if ((size_t)st.st_size < FOTOS_PAGE) {
+		ret = -EPROTO;
+		goto err;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		ret = -errno;
+		goto err;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = shm_validate(map, (size_t)st.st_size, &h->l);
+	if (ret < 0)
+		goto err;
+	h->base = map;
+	h->size = (size_t)st.st_size;
+	h->hdr = map;
+	h->state = (const void *)(h->base + h->l.state_off);
+	h->view = (const void *)(h->base + h->l.view_off);
+	h->fast.state_words = (const uint64_t *)(const void *)h->state->w;
+	if (rw) {
+		ret = map_doorbell(h, fd);
+		if (ret < 0)
+			goto err;
+	} else {
+		/* Read-only access: waits cannot register, so they poll the
+		 * futex in short slices (documented in fotos_wait). */
+		h->bell = (struct fotos_shm_doorbell *)(h->base + h->l.doorbell_off);
+	}
+	close(fd);
+	fd = -1;
+
+	h->stale_after_ns = h->hdr->stale_after_ns ? h->hdr->stale_after_ns : 3000000000ull;
+	h->info.agent_pid = h->hdr->agent_pid;
+	h->info.agent_start_ns = h->hdr->agent_start_ns;
+	memcpy(h->info.node, h->hdr->node_name, sizeof(h->info.node));
+	h->info.node[sizeof(h->info.node) - 1] = 0;
+	memcpy(h->info.cluster, h->hdr->cluster_name, sizeof(h->info.cluster));
+	h->info.cluster[sizeof(h->info.cluster) - 1] = 0;
+	memcpy(h->info.control_path, h->hdr->control_path, sizeof(h->info.control_path));
+	h->info.control_path[sizeof(h->info.control_path) - 1] = 0;
+
+	ret = fotos_check(h);
+	if (ret < 0)
+		goto err;
+	*out = h;
+	return 0;
+
+err:
+	if (h && h->bell_map)
+		munmap(h->bell_map, FOTOS_PAGE);
+	free(h);
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+void fotos_close(struct fotos *h)
+{
+	if (!h)
+		return;
+	if (h->bell_map)
+		munmap(h->bell_map, FOTOS_PAGE);
+	munmap((void *)h->base, h->size);
+	free(h);
+}
+
+void fotos_get_info(const struct fotos *h, struct fotos_info *out)
+{
+	*out = h->info;
+}

@@ -1,0 +1,194 @@
+/*
+ * segment.c - the agent's side of the segment: create it atomically, publish
+ * into it with the seqlock, ring the doorbell, and close it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "futex.h"
+#include "seqlock.h"
+#include "segment.h"
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * An existing segment under our name belongs to a previous agent (or to a
+ * live one: the caller checked the control socket). Mark it CLOSED and wake
+ * its sleepers so its clients reopen instead of waiting on a dead file.
+ */
+static void retire_previous(const char *name)
+{
+	struct fotos_shm_hdr *h;
+	struct stat st;
+	int fd = shm_open(name, O_RDWR, 0);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && (size_t)st.st_size >= 2 * FOTOS_PAGE) {
+		h = mmap(NULL, 2 * FOTOS_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (h != MAP_FAILED) {
+			if (h->magic == FOTOS_SHM_MAGIC) {
+				struct fotos_shm_doorbell *b =
+					(void *)((unsigned char *)h + FOTOS_PAGE);
+
+				atomic_store_explicit(&h->seg_state, FOTOS_SEG_CLOSED,
+						      memory_order_seq_cst);
+				atomic_fetch_add_explicit(&b->notify, 1, memory_order_seq_cst);
+				fotos_futex_wake(&b->notify, INT_MAX);
+			}
+			munmap(h, 2 * FOTOS_PAGE);
+		}
+	}
+	close(fd);
+}
+
+int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
+{
+	char tmp[FOTOS_PATH_MAX + 32], from[FOTOS_PATH_MAX + 48], to[FOTOS_PATH_MAX + 16];
+	struct fotos_shm_hdr *h;
+	struct stat st;
+	int fd, ret;
+	mode_t old;
+
+	memset(seg, 0, sizeof(*seg));
+	if (!p->name || p->name[0] != '/' || strchr(p->name + 1, '/') ||
+	    strlen(p->name) < 2 || strlen(p->name) >= FOTOS_PATH_MAX - 1)
+		return -EINVAL;
+	snprintf(seg->name, sizeof(seg->name), "%s", p->name);
+	shm_layout_default(&seg->l);
+
+	snprintf(tmp, sizeof(tmp), "%s.new.%ld", p->name, (long)getpid());
+	old = umask(0);
+	fd = shm_open(tmp, O_RDWR | O_CREAT | O_EXCL, p->mode ? p->mode : 0644);
+	umask(old);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)seg->l.total_size) < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto err_unlink;
+	}
+	seg->ino = st.st_ino;
+	seg->base = mmap(NULL, seg->l.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (seg->base == MAP_FAILED) {
+		ret = -errno;
+		seg->base = NULL;
+		goto err_unlink;
+	}
+	close(fd);
+	fd = -1;
+
+	h = seg->hdr = (struct fotos_shm_hdr *)seg->base;
+	seg->bell = (void *)(seg->base + seg->l.doorbell_off);
+	seg->state = (void *)(seg->base + seg->l.state_off);
+	seg->view = (void *)(seg->base + seg->l.view_off);
+
+	h->magic = FOTOS_SHM_MAGIC;
+	h->hdr_size = sizeof(*h);
+	h->total_size = seg->l.total_size;
+	h->agent_pid = (uint64_t)getpid();
+	h->agent_start_ns = now_ns(CLOCK_REALTIME);
+	h->stale_after_ns = p->stale_after_ns;
+	snprintf(h->control_path, sizeof(h->control_path), "%s", p->control_path ? p->control_path : "");
+	snprintf(h->node_name, sizeof(h->node_name), "%s", p->node_name ? p->node_name : "");
+	snprintf(h->cluster_name, sizeof(h->cluster_name), "%s", p->cluster_name ? p->cluster_name : "");
+	h->nsect = 4;
+	h->sect[0] = (struct fotos_shm_sect){ FOTOS_SECT_DOORBELL, 0, seg->l.doorbell_off, FOTOS_PAGE };
+	h->sect[1] = (struct fotos_shm_sect){ FOTOS_SECT_STATE, 8, seg->l.state_off, FOTOS_PAGE };
+	h->sect[2] = (struct fotos_shm_sect){ FOTOS_SECT_VIEW, sizeof(struct fotos_shm_member),
+					      seg->l.view_off, seg->l.db_off - seg->l.view_off };
+	h->sect[3] = (struct fotos_shm_sect){ FOTOS_SECT_DB, 0, seg->l.db_off, seg->l.db_size };
+	atomic_store_explicit(&h->heartbeat_ns, now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
+	atomic_store_explicit(&h->seg_state, FOTOS_SEG_RUNNING, memory_order_relaxed);
+	/* Stored last; pairs with shm_validate's acquire load. */
+	atomic_store_explicit(&h->abi, FOTOS_ABI_VERSION, memory_order_release);
+
+	retire_previous(p->name);
+	snprintf(from, sizeof(from), "/dev/shm%s", tmp);
+	snprintf(to, sizeof(to), "/dev/shm%s", p->name);
+	if (rename(from, to) < 0) {
+		ret = -errno;
+		munmap(seg->base, seg->l.total_size);
+		seg->base = NULL;
+		goto err_unlink;
+	}
+	return 0;
+
+err_unlink:
+	if (fd >= 0)
+		close(fd);
+	shm_unlink(tmp);
+	return ret;
+}
+
+void shm_segment_close(struct shm_segment *seg)
+{
+	struct stat st;
+	char path[FOTOS_PATH_MAX + 16];
+
+	if (!seg->base)
+		return;
+	atomic_store_explicit(&seg->hdr->seg_state, FOTOS_SEG_CLOSED, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&seg->bell->notify, 1, memory_order_seq_cst);
+	fotos_futex_wake(&seg->bell->notify, INT_MAX);
+	snprintf(path, sizeof(path), "/dev/shm%s", seg->name);
+	if (stat(path, &st) == 0 && st.st_ino == seg->ino)
+		unlink(path);
+	munmap(seg->base, seg->l.total_size);
+	seg->base = NULL;
+}
+
+void shm_heartbeat(struct shm_segment *seg)
+{
+	atomic_store_explicit(&seg->hdr->heartbeat_ns, now_ns(CLOCK_MONOTONIC),
+			      memory_order_release);
+}
+
+void shm_ring(struct shm_segment *seg, unsigned int kinds)
+{
+	struct fotos_shm_doorbell *b = seg->bell;
+
+	if (kinds & SHM_BELL_VIEW)
+		atomic_fetch_add_explicit(&b->view_changes, 1, memory_order_relaxed);
+	if (kinds & SHM_BELL_STABLE)
+		atomic_fetch_add_explicit(&b->stable_changes, 1, memory_order_relaxed);
+	if (kinds & SHM_BELL_DB)
+		atomic_fetch_add_explicit(&b->db_changes, 1, memory_order_relaxed);
+	if (kinds & SHM_BELL_STATE)
+		atomic_fetch_add_explicit(&b->state_changes, 1, memory_order_relaxed);
+	/* (A) bump, then (B) check waiters; the client does (B') register,
+	 * then (A') re-check notify. seq_cst on both sides: one of us sees
+	 * the other, so a sleeper is never missed (kernel/futex/waitwake.c). */
+	atomic_fetch_add_explicit(&b->notify, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&b->waiters, memory_order_seq_cst)) {
+		fotos_futex_wake(&b->notify, INT_MAX);
+		seg->wakes++;
+	} else {
+		seg->skipped_wakes++;
+	}
+}
+
+void shm_publish_state(struct shm_segment *seg, const uint64_t w[FOTOS_SW_NWORDS])
+{
+	seqlock_write(seg->state, 0, w, FOTOS_SW_NWORDS);
+}
+
+void shm_publish_view(struct shm_segment *seg, const struct fotos_shm_view *v)
+{
+	size_t n = v->count > FOTOS_MAX_NODES ? FOTOS_MAX_NODES : v->count;
+
+	seqlock_write(seg->view, 0, v,
+		      FOTOS_VIEW_HEAD_WORDS + n * (sizeof(struct fotos_shm_member) / 8));
+}
