@@ -9,6 +9,7 @@ enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
 void log_init(const char *node, int level);
 int log_level_parse(const char *s);	/* -1 if unknown */
+void log_set_level(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_err(...)	log_msg(LOG_ERR, __VA_ARGS__)

@@ -107,7 +107,7 @@ struct wire_vote {
 };
 
 /* COMMIT, ABORT, QUERY carry just the pid. OUTCOME: */
-enum wire_outcome {
+enum wire_outcome_value {
 	WIRE_OUT_PENDING = 0,	/* still waiting; ask again */
 	WIRE_OUT_COMMITTED = 1,
 	WIRE_OUT_ABORTED = 2,

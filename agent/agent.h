@@ -1,0 +1,192 @@
+/*
+ * agent.h - the state of one fotosd and the interfaces between its modules.
+ *
+ * Data flow, from the mesh to the reader's cache line:
+ *
+ *   loop.c   io_uring: accept, connect, recv, send, tick timer. Owns the
+ *            connection table; hands bytes to mesh.c or ctl.c by kind.
+ *   mesh.c   peer links: one TCP connection per pair (dialed by the lower
+ *            index), HELLO handshake, framing via wire.c, heartbeats,
+ *            failure detection. Reports link up/down and messages to memb.c.
+ *   memb.c   the FOTOS procedures: network start, join, removal, merge,
+ *            termination when a proposer dies. Decides the view.
+ *   pub.c    writes state and view into the segment (shm/) and rings the
+ *            futex doorbell; readers see it with zero system calls.
+ *   ctl.c    the control socket: text requests from fotosctl and clients.
+ *
+ * Everything runs on the one loop thread: no locks anywhere in the agent.
+ */
+#ifndef FOTOS_AGENT_H
+#define FOTOS_AGENT_H
+
+#include <liburing.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "fotos.h"
+#include "segment.h"
+#include "wire.h"
+
+#define MAX_CONNS	512
+#define CTL_MAX_CLIENTS	128
+#define CTL_LINE_MAX	4096
+#define PEER_WBUF_MAX	(1u << 20)	/* a peer this far behind is stuck: drop the link */
+
+enum conn_kind {
+	CONN_FREE = 0,
+	CONN_PEER_OUT,		/* we dialed a higher-index peer: a data link */
+	CONN_PEER_IN,		/* accepted: a data link from a lower index, or a kick */
+	CONN_KICK,		/* we dialed a lower-index peer only to ask it to dial us */
+	CONN_CTL,		/* a control-socket client */
+};
+
+struct conn {
+	enum conn_kind kind;
+	int fd;
+	uint32_t gen;
+	int pending;		/* io_uring ops in flight */
+	int closing;
+	int connected;
+	int close_after_send;	/* close once the queued reply is sent */
+	int peer;		/* node index once known, else -1 */
+	uint64_t peer_inc;	/* incarnation from its HELLO */
+	int hello_done;		/* we received a valid HELLO */
+	uint8_t *rbuf;
+	uint32_t rlen, rcap;
+	uint8_t *wbuf;
+	uint32_t wlen, wcap;
+	uint32_t inflight;	/* bytes of wbuf handed to the kernel */
+	uint8_t *wbuf_old;	/* replaced while a send was in flight; freed after it */
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	uint64_t opened_ns;
+	uint64_t last_rx_ns;
+};
+
+struct peer {
+	int conn;		/* established data link, -1 if none */
+	int dial;		/* conn slot of a dial or kick in progress, -1 */
+	uint64_t incarnation;	/* of the live link's process */
+	int up;
+	uint64_t next_dial_ns;
+	uint32_t backoff_ms;
+	uint64_t last_tx_ns;
+	struct wire_status st;	/* last gossip */
+	int have_st;		/* st received on the current link */
+	uint64_t ups, downs;	/* link flaps, for `peers` */
+};
+
+/* ---- membership ---- */
+
+struct mview {
+	uint64_t epoch, view_id, net_id, members;
+	uint64_t inc[FOTOS_MAX_NODES];	/* by node index */
+	struct wire_pid from;		/* the proposal that made it */
+};
+
+struct proposal {
+	struct wire_propose p;		/* as sent */
+	uint64_t inc[FOTOS_MAX_NODES];	/* by node index */
+	uint64_t participants;		/* receivers: members except proposer */
+	uint64_t yes;
+	uint64_t started_ns;
+	/* participant side, after the proposer was lost */
+	int querying;
+	uint64_t answered;		/* participants who answered "not committed" */
+	uint64_t next_query_ns;
+};
+
+#define ABORTED_RING	64
+
+struct memb {
+	int state;			/* enum fotos_node_state */
+	int in_network;
+	int stable;
+	struct mview view;
+	uint32_t seq;
+	int proposing;
+	struct proposal mine;
+	int locked;
+	struct proposal lock;
+	struct wire_pid aborted[ABORTED_RING];
+	unsigned int aborted_next;
+	struct wire_pid committed[ABORTED_RING];
+	unsigned int committed_next;
+	uint64_t start_ns;
+	uint64_t next_try_ns;
+	uint32_t backoff_ms;
+	uint64_t need_since_ns;		/* when a change first seemed needed */
+	uint64_t removed_count;
+	uint64_t views_installed;
+};
+
+struct agent {
+	struct conf conf;
+	int self;
+	uint64_t incarnation;
+	uint64_t cluster_hash;
+	struct io_uring ring;
+	struct conn conns[MAX_CONNS];
+	struct peer peers[FOTOS_MAX_NODES];
+	struct memb memb;
+	struct shm_segment seg;
+	int listen_fd, ctl_fd;
+	int listen_slot, ctl_slot;	/* pseudo connections for the accept ops */
+	uint64_t now;			/* CLOCK_MONOTONIC ns, updated each loop turn */
+	uint64_t tick_ns;
+	uint64_t last_tick_ns;
+	uint64_t stalls;		/* ticks that came far too late (paused) */
+	int stop;
+	int dirty;			/* membership must be re-evaluated */
+	uint64_t msgs_in, msgs_out, bad_frames;
+	struct sockaddr_storage accept_sa;
+	socklen_t accept_salen;
+	struct __kernel_timespec tick_ts, dial_ts;
+};
+
+extern struct agent *A;	/* the one agent of this process */
+
+uint64_t now_ns(void);
+uint64_t mask_of(int i);
+
+/* loop.c */
+int loop_init(struct agent *a);
+int loop_run(struct agent *a);
+void loop_fini(struct agent *a);
+int conn_alloc(struct agent *a, enum conn_kind kind, int fd);
+void conn_close(struct agent *a, int slot);
+int conn_send(struct agent *a, int slot, const void *data, uint32_t len);
+int conn_connect(struct agent *a, int slot, const struct sockaddr *sa, socklen_t len);
+
+/* mesh.c */
+int mesh_init(struct agent *a);
+void mesh_on_accept(struct agent *a, int fd, const struct sockaddr_storage *sa);
+void mesh_on_connected(struct agent *a, int slot, int res);
+void mesh_on_data(struct agent *a, int slot);
+void mesh_on_close(struct agent *a, int slot);
+void mesh_tick(struct agent *a);
+int mesh_send(struct agent *a, int peer, const struct wire_msg *m);
+void mesh_broadcast_status(struct agent *a);
+uint64_t mesh_seen(const struct agent *a);	/* links up, plus self */
+
+/* memb.c */
+void memb_init(struct agent *a);
+void memb_link_up(struct agent *a, int peer);
+void memb_link_down(struct agent *a, int peer);
+void memb_on_msg(struct agent *a, int peer, const struct wire_msg *m);
+void memb_tick(struct agent *a);
+void memb_evaluate(struct agent *a);
+void memb_status(const struct agent *a, struct wire_status *st);
+
+/* pub.c */
+void pub_all(struct agent *a);
+void pub_heartbeat(struct agent *a);
+
+/* ctl.c */
+int ctl_init(struct agent *a);
+void ctl_on_accept(struct agent *a, int fd);
+void ctl_on_data(struct agent *a, int slot);
+void ctl_fini(struct agent *a);
+int ctl_status_json(const struct agent *a, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * ctl.c - the control socket: a Unix stream socket speaking text lines.
+ *
+ * Request: one line of at most CTL_LINE_MAX bytes. Reply: one line,
+ * "ok <text>" or "err <reason>". Commands: ping, status, peers,
+ * log-level LEVEL, help. Anything else is answered with an error naming it;
+ * an over-long line is answered and the connection closed. Nothing a client
+ * sends can change the membership.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+
+void loop_start_conn(struct agent *a, int slot);
+
+static int mkdir_parent(const char *path)
+{
+	char dir[FOTOS_PATH_MAX], *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	p = strrchr(dir, '/');
+	if (!p || p == dir)
+		return 0;
+	*p = 0;
+	for (p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int ctl_init(struct agent *a)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = a->conf.control_path;
+	int fd, ret;
+
+	a->ctl_fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	ret = mkdir_parent(path);
+	if (ret < 0)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A socket file nobody answers on is left over from a dead agent. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	a->ctl_fd = fd;
+	return 0;
+}
+
+void ctl_fini(struct agent *a)
+{
+	if (a->ctl_fd >= 0) {
+		close(a->ctl_fd);
+		unlink(a->conf.control_path);
+		a->ctl_fd = -1;
+	}
+}
+
+void ctl_on_accept(struct agent *a, int fd)
+{
+	int i, n = 0, slot;
+
+	for (i = 0; i < MAX_CONNS; i++)
+		n += a->conns[i].kind == CONN_CTL;
+	if (n >= CTL_MAX_CLIENTS) {
+		log_warn("control socket: %d clients already: refusing another", n);
+		close(fd);
+		return;
+	}
+	slot = conn_alloc(a, CONN_CTL, fd);
+	if (slot < 0) {
+		close(fd);
+		return;
+	}
+	loop_start_conn(a, slot);
+}
+
+/* JSON of the node's state, the same fields as `fotosctl status --json`. */
+int ctl_status_json(const struct agent *a, char *buf, size_t len)
+{
+	const struct memb *mb = &a->memb;
+	size_t off;
+	int i, first = 1, op = mb->in_network && (mb->state == FOTOS_ST_STABLE ||
+						  mb->state == FOTOS_ST_UNSTABLE);
+
+	off = (size_t)snprintf(buf, len,
+			       "{\"node\":\"%s\",\"state\":\"%s\",\"stable\":%s,\"primary\":%s,"
+			       "\"epoch\":%llu,\"view_id\":%llu,\"incarnation\":%llu,\"members\":[",
+			       a->conf.nodes[a->self].name, fotos_state_name((uint64_t)mb->state),
+			       op && mb->state == FOTOS_ST_STABLE ? "true" : "false",
+			       op ? "true" : "false",
+			       (unsigned long long)(mb->in_network ? mb->view.epoch : 0),
+			       (unsigned long long)(mb->in_network ? mb->view.view_id : 0),
+			       (unsigned long long)a->incarnation);
+	for (i = 0; i < FOTOS_MAX_NODES && off < len; i++) {
+		if (!mb->in_network || !(mb->view.members & mask_of(i)))
+			continue;
+		off += (size_t)snprintf(buf + off, len - off,
+					"%s{\"name\":\"%s\",\"address\":\"%s\",\"incarnation\":%llu}",
+					first ? "" : ",", a->conf.nodes[i].name,
+					a->conf.nodes[i].addr_text,
+					(unsigned long long)mb->view.inc[i]);
+		first = 0;
+	}
+	if (off < len)
+		off += (size_t)snprintf(buf + off, len - off, "]}");
+	return off < len ? 0 : -ENOSPC;
+}
+
+static int peers_json(const struct agent *a, char *buf, size_t len)
+{
+	size_t off = (size_t)snprintf(buf, len, "[");
+	unsigned int i;
+
+	for (i = 0; i < a->conf.nnodes && off < len; i++) {
+		const struct peer *p = &a->peers[i];
+		long long quiet = -1;
+
+		if ((int)i == a->self)
+			continue;
+		if (p->up && p->conn >= 0)
+			quiet = (long long)((a->now - a->conns[p->conn].last_rx_ns) / 1000000ull);
+		off += (size_t)snprintf(buf + off, len - off,
+					"%s{\"name\":\"%s\",\"address\":\"%s\",\"up\":%s,"
+					"\"incarnation\":%llu,\"ups\":%llu,\"downs\":%llu,"
+					"\"quiet_ms\":%lld,\"state\":\"%s\"}",
+					off > 1 ? "," : "", a->conf.nodes[i].name,
+					a->conf.nodes[i].addr_text, p->up ? "true" : "false",
+					(unsigned long long)p->incarnation,
+					(unsigned long long)p->ups, (unsigned long long)p->downs, quiet,
+					p->have_st ? fotos_state_name(p->st.state) : "unknown");
+	}
+	if (off < len)
+		off += (size_t)snprintf(buf + off, len - off, "]");
+	return off < len ? 0 : -ENOSPC;
+}
+
+/* Printable copy of a request for an error message. */
+static void sanitize(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < len && i < 40; i++)
+		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	out[i] = 0;
+}
+
+static void reply(struct agent *a, int slot, const char *fmt, const char *arg)
+{
+	char line[CTL_LINE_MAX * 4];
+	int n = snprintf(line, sizeof(line), fmt, arg);
+
+	if (n < 0 || (size_t)n >= sizeof(line) - 1)
+		n = snprintf(line, sizeof(line), "err reply too long");
+	line[n++] = '\n';
+	if (conn_send(a, slot, line, (uint32_t)n) < 0)
+		conn_close(a, slot);
+}
+
+static void handle(struct agent *a, int slot, char *req)
+{
+	static char out[CTL_LINE_MAX * 3];
+	char word[48], *arg;
+	int lvl;
+
+	while (*req == ' ')
+		req++;
+	arg = strchr(req, ' ');
+	if (arg)
+		*arg++ = 0;
+	if (!strcmp(req, "ping")) {
+		reply(a, slot, "ok %s", "pong");
+	} else if (!strcmp(req, "status")) {
+		if (ctl_status_json(a, out, sizeof(out)) < 0)
+			reply(a, slot, "err %s", "status does not fit a reply");
+		else
+			reply(a, slot, "ok %s", out);
+	} else if (!strcmp(req, "peers")) {
+		if (peers_json(a, out, sizeof(out)) < 0)
+			reply(a, slot, "err %s", "peer list does not fit a reply");
+		else
+			reply(a, slot, "ok %s", out);
+	} else if (!strcmp(req, "log-level")) {
+		lvl = arg ? log_level_parse(arg) : -1;
+		if (lvl < 0) {
+			reply(a, slot, "err %s", "log-level needs one of: error warn info debug");
+		} else {
+			log_set_level(lvl);
+			reply(a, slot, "ok %s", arg);
+		}
+	} else if (!strcmp(req, "help")) {
+		reply(a, slot, "ok %s", "commands: ping, status, peers, log-level LEVEL, help");
+	} else {
+		sanitize(req, word, sizeof(word));
+		snprintf(out, sizeof(out), "unknown command '%s' (commands: ping, status, peers, "
+			 "log-level LEVEL, help)", word);
+		reply(a, slot, "err %s", out);
+	}
+}
+
+void ctl_on_data(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+	uint32_t off = 0;
+
+	for (;;) {
+		uint8_t *nl = memchr(c->rbuf + off, '\n', c->rlen - off);
+		uint32_t n;
+
+		if (!nl)
+			break;
+		*nl = 0;
+		n = (uint32_t)(nl - (c->rbuf + off));
+		if (n && c->rbuf[off + n - 1] == '\r')
+			c->rbuf[off + n - 1] = 0;
+		if (memchr(c->rbuf + off, 0, n)) {
+			reply(a, slot, "err %s", "request contains a NUL byte");
+		} else {
+			handle(a, slot, (char *)c->rbuf + off);
+		}
+		off += n + 1;
+		if (c->closing)
+			return;
+	}
+	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+	c->rlen -= off;
+	if (c->rlen > CTL_LINE_MAX) {
+		reply(a, slot, "err request longer than %s bytes", "4096");
+		/* The reply is queued; drop the rest and close once sent. */
+		c->rlen = 0;
+		c->close_after_send = 1;
+	}
+}

@@ -1,0 +1,495 @@
+/*
+ * loop.c - the agent's one io_uring event loop and its connection table.
+ *
+ * Every I/O is an io_uring operation: accept, connect (with a linked
+ * timeout), recv, send, and the tick timer. Completions are dispatched by
+ * the kind of their connection to mesh.c or ctl.c (chosen at compile time,
+ * no function pointers). A connection's slot is reused only after every
+ * operation it had in flight has completed, so a late completion can never
+ * touch a newer connection; its generation in the user_data double-checks.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+#include "mem.h"
+
+enum op {
+	OP_ACCEPT = 1,
+	OP_CTL_ACCEPT,
+	OP_CONNECT,
+	OP_LINK_TIMEOUT,
+	OP_RECV,
+	OP_SEND,
+	OP_CANCEL,
+	OP_TICK,
+};
+
+#define SLOT_NONE	0xffffu
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mask_of(int i)
+{
+	return i >= 0 && i < 64 ? 1ull << i : 0;
+}
+
+static uint64_t udata(unsigned int slot, uint32_t gen, enum op op)
+{
+	return ((uint64_t)slot << 32) | ((uint64_t)(gen & 0xffffff) << 8) | op;
+}
+
+/* An SQE, submitting what is queued if the ring is full. */
+static struct io_uring_sqe *get_sqe(struct agent *a)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&a->ring);
+
+	if (!sqe) {
+		io_uring_submit(&a->ring);
+		sqe = io_uring_get_sqe(&a->ring);
+	}
+	if (!sqe)
+		log_err("io_uring submission queue full");	/* cannot happen after submit */
+	return sqe;
+}
+
+static void arm_recv(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+	struct io_uring_sqe *sqe;
+
+	if (c->closing || c->close_after_send || c->rlen >= c->rcap)
+		return;
+	sqe = get_sqe(a);
+	if (!sqe)
+		return;
+	io_uring_prep_recv(sqe, c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+	io_uring_sqe_set_data64(sqe, udata((unsigned)slot, c->gen, OP_RECV));
+	c->pending++;
+}
+
+static void arm_send(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+	struct io_uring_sqe *sqe;
+
+	if (c->closing || c->inflight || !c->wlen || !c->connected)
+		return;
+	sqe = get_sqe(a);
+	if (!sqe)
+		return;
+	c->inflight = c->wlen;
+	io_uring_prep_send(sqe, c->fd, c->wbuf, c->inflight, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, udata((unsigned)slot, c->gen, OP_SEND));
+	c->pending++;
+}
+
+static void arm_tick(struct agent *a)
+{
+	struct io_uring_sqe *sqe = get_sqe(a);
+
+	if (!sqe)
+		return;
+	io_uring_prep_timeout(sqe, &a->tick_ts, 0, 0);
+	io_uring_sqe_set_data64(sqe, udata(SLOT_NONE, 0, OP_TICK));
+}
+
+static void arm_accept(struct agent *a, int fd, enum op op)
+{
+	struct io_uring_sqe *sqe = get_sqe(a);
+
+	if (!sqe)
+		return;
+	a->accept_salen = sizeof(a->accept_sa);
+	if (op == OP_ACCEPT)
+		io_uring_prep_accept(sqe, fd, (struct sockaddr *)&a->accept_sa, &a->accept_salen,
+				     SOCK_CLOEXEC);
+	else
+		io_uring_prep_accept(sqe, fd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, udata(SLOT_NONE, 0, op));
+}
+
+/*
+ * Take a free slot for fd. The buffers are sized by kind. Returns the slot
+ * or -ENOMEM/-EMFILE (the caller closes fd).
+ */
+int conn_alloc(struct agent *a, enum conn_kind kind, int fd)
+{
+	int i;
+
+	for (i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &a->conns[i];
+		uint32_t gen = c->gen;
+
+		if (c->kind != CONN_FREE)
+			continue;
+		memset(c, 0, sizeof(*c));
+		c->gen = gen + 1;
+		c->kind = kind;
+		c->fd = fd;
+		c->peer = -1;
+		c->rcap = kind == CONN_CTL ? CTL_LINE_MAX + 2 : 2 * WIRE_MAX_FRAME;
+		c->rbuf = fotos_malloc(c->rcap);
+		if (!c->rbuf) {
+			c->kind = CONN_FREE;
+			return -ENOMEM;
+		}
+		c->opened_ns = c->last_rx_ns = a->now;
+		return i;
+	}
+	return -EMFILE;
+}
+
+/* Free a slot whose operations have all completed. */
+static void conn_release(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+
+	if (c->fd >= 0)
+		close(c->fd);
+	fotos_free(c->rbuf);
+	fotos_free(c->wbuf);
+	fotos_free(c->wbuf_old);
+	c->rbuf = c->wbuf = c->wbuf_old = NULL;
+	c->fd = -1;
+	c->kind = CONN_FREE;
+}
+
+/*
+ * Close a connection: tell its owner at once (a peer link is down now),
+ * then cancel its operations; the slot is freed when the last completes.
+ */
+void conn_close(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+	struct io_uring_sqe *sqe;
+
+	if (c->kind == CONN_FREE || c->closing)
+		return;
+	c->closing = 1;
+	if (c->kind == CONN_CTL)
+		;	/* nothing to tell */
+	else
+		mesh_on_close(a, slot);
+	shutdown(c->fd, SHUT_RDWR);
+	if (c->pending == 0) {
+		conn_release(a, slot);
+		return;
+	}
+	sqe = get_sqe(a);
+	if (!sqe)
+		return;
+	io_uring_prep_cancel_fd(sqe, c->fd, IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data64(sqe, udata((unsigned)slot, c->gen, OP_CANCEL));
+	c->pending++;
+}
+
+/*
+ * Queue len bytes on a connection. -ENOBUFS if the peer is so far behind
+ * that its queue passed the limit (the caller closes it), -ENOMEM.
+ */
+int conn_send(struct agent *a, int slot, const void *data, uint32_t len)
+{
+	struct conn *c = &a->conns[slot];
+
+	if (c->kind == CONN_FREE || c->closing)
+		return -EPIPE;
+	if (c->wlen + len > c->wcap) {
+		uint32_t cap = c->wcap ? c->wcap : 4096;
+		uint8_t *nb;
+
+		while (cap < c->wlen + len)
+			cap *= 2;
+		if (cap > PEER_WBUF_MAX && c->kind != CONN_CTL)
+			return -ENOBUFS;
+		if (c->inflight) {
+			/* The kernel may still read the old buffer: copy, and
+			 * free the old one when that send completes. */
+			if (c->wbuf_old)
+				return -ENOBUFS;
+			nb = fotos_malloc(cap);
+			if (!nb)
+				return -ENOMEM;
+			memcpy(nb, c->wbuf, c->wlen);
+			c->wbuf_old = c->wbuf;
+		} else {
+			nb = fotos_realloc(c->wbuf, cap);
+			if (!nb)
+				return -ENOMEM;
+		}
+		c->wbuf = nb;
+		c->wcap = cap;
+	}
+	memcpy(c->wbuf + c->wlen, data, len);
+	c->wlen += len;
+	arm_send(a, slot);
+	return 0;
+}
+
+/* Start a non-blocking connect with a linked timeout of one failure timeout. */
+int conn_connect(struct agent *a, int slot, const struct sockaddr *sa, socklen_t len)
+{
+	struct conn *c = &a->conns[slot];
+	struct io_uring_sqe *sqe = get_sqe(a);
+
+	if (!sqe)
+		return -EBUSY;
+	memcpy(&c->sa, sa, len);
+	c->salen = len;
+	io_uring_prep_connect(sqe, c->fd, (struct sockaddr *)&c->sa, c->salen);
+	io_uring_sqe_set_data64(sqe, udata((unsigned)slot, c->gen, OP_CONNECT));
+	sqe->flags |= IOSQE_IO_LINK;
+	c->pending++;
+	sqe = get_sqe(a);
+	if (!sqe)
+		return 0;
+	io_uring_prep_link_timeout(sqe, &a->dial_ts, 0);
+	io_uring_sqe_set_data64(sqe, udata((unsigned)slot, c->gen, OP_LINK_TIMEOUT));
+	c->pending++;
+	return 0;
+}
+
+static void on_recv(struct agent *a, int slot, int res)
+{
+	struct conn *c = &a->conns[slot];
+
+	if (c->closing)
+		return;
+	if (res <= 0) {
+		if (res < 0 && res != -ECONNRESET)
+			log_debug("conn %d: recv: %s", slot, strerror(-res));
+		conn_close(a, slot);
+		return;
+	}
+	c->rlen += (uint32_t)res;
+	c->last_rx_ns = a->now;
+	if (c->kind == CONN_CTL)
+		ctl_on_data(a, slot);
+	else
+		mesh_on_data(a, slot);
+	if (!c->closing)
+		arm_recv(a, slot);
+}
+
+static void on_send(struct agent *a, int slot, int res)
+{
+	struct conn *c = &a->conns[slot];
+	uint32_t n;
+
+	fotos_free(c->wbuf_old);
+	c->wbuf_old = NULL;
+	if (c->closing)
+		return;
+	if (res < 0) {
+		log_debug("conn %d: send: %s", slot, strerror(-res));
+		conn_close(a, slot);
+		return;
+	}
+	n = (uint32_t)res;
+	if (n > c->inflight)
+		n = c->inflight;
+	memmove(c->wbuf, c->wbuf + n, c->wlen - n);
+	c->wlen -= n;
+	c->inflight = 0;
+	if (!c->wlen && c->close_after_send) {
+		conn_close(a, slot);
+		return;
+	}
+	arm_send(a, slot);
+}
+
+/* Start receiving (and sending what was queued) once connected. */
+static void conn_start(struct agent *a, int slot)
+{
+	a->conns[slot].connected = 1;
+	arm_recv(a, slot);
+	arm_send(a, slot);
+}
+
+static void dispatch(struct agent *a, struct io_uring_cqe *cqe)
+{
+	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	unsigned int slot = (unsigned int)(ud >> 32);
+	uint32_t gen = (uint32_t)(ud >> 8) & 0xffffff;
+	enum op op = (enum op)(ud & 0xff);
+	int res = cqe->res;
+	struct conn *c;
+
+	if (op == OP_TICK) {
+		/* A tick far too late means this process was paused (SIGSTOP,
+		 * swapped, a VM stall). The silence of the links is then ours,
+		 * not theirs: what they sent is waiting in the socket buffers.
+		 * Do not judge them this round; read first. */
+		if (a->last_tick_ns && a->now - a->last_tick_ns >
+		    (uint64_t)a->conf.timeout_ms * 1000000ull / 2) {
+			int i;
+
+			a->stalls++;
+			log_warn("loop stalled for %llu ms (paused?): not judging links this round",
+				 (unsigned long long)((a->now - a->last_tick_ns) / 1000000ull));
+			for (i = 0; i < MAX_CONNS; i++)
+				a->conns[i].last_rx_ns = a->now;
+		}
+		a->last_tick_ns = a->now;
+		mesh_tick(a);
+		memb_tick(a);
+		pub_heartbeat(a);
+		arm_tick(a);
+		return;
+	}
+	if (op == OP_ACCEPT || op == OP_CTL_ACCEPT) {
+		if (res >= 0) {
+			if (op == OP_ACCEPT)
+				mesh_on_accept(a, res, &a->accept_sa);
+			else
+				ctl_on_accept(a, res);
+		} else if (res != -EINTR && res != -ECANCELED) {
+			log_warn("accept: %s", strerror(-res));
+		}
+		if (!a->stop)
+			arm_accept(a, op == OP_ACCEPT ? a->listen_fd : a->ctl_fd, op);
+		return;
+	}
+	if (slot >= MAX_CONNS)
+		return;
+	c = &a->conns[slot];
+	if (c->kind == CONN_FREE || (c->gen & 0xffffff) != gen) {
+		log_err("completion for a stale connection slot %u (op %d)", slot, op);
+		return;
+	}
+	c->pending--;
+	switch (op) {
+	case OP_CONNECT:
+		if (!c->closing) {
+			if (res == 0)
+				conn_start(a, (int)slot);
+			mesh_on_connected(a, (int)slot, res == -ECANCELED ? -ETIMEDOUT : res);
+		}
+		break;
+	case OP_LINK_TIMEOUT:
+	case OP_CANCEL:
+		break;
+	case OP_RECV:
+		on_recv(a, (int)slot, res);
+		break;
+	case OP_SEND:
+		on_send(a, (int)slot, res);
+		break;
+	default:
+		break;
+	}
+	if (c->closing && c->pending == 0)
+		conn_release(a, (int)slot);
+}
+
+/* Called by mesh/ctl for accepted sockets: they are connected already. */
+void loop_start_conn(struct agent *a, int slot);
+void loop_start_conn(struct agent *a, int slot)
+{
+	conn_start(a, slot);
+}
+
+int loop_init(struct agent *a)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t tick_ms;
+	int ret, i;
+
+	for (i = 0; i < MAX_CONNS; i++) {
+		a->conns[i].kind = CONN_FREE;
+		a->conns[i].fd = -1;
+	}
+	ret = io_uring_queue_init(512, &a->ring, 0);
+	if (ret < 0)
+		return ret;
+	/* A tick of half the smaller of the heartbeat and a fifth of the
+	 * timeout: heartbeats go out on time and a silent link is noticed
+	 * within 10% of the timeout. */
+	tick_ms = a->conf.heartbeat_ms < a->conf.timeout_ms / 5 ? a->conf.heartbeat_ms
+								: a->conf.timeout_ms / 5;
+	a->tick_ns = (tick_ms ? tick_ms : 1) * 1000000ull / 2;
+	if (a->tick_ns < 500000)
+		a->tick_ns = 500000;
+	a->tick_ts.tv_sec = (long long)(a->tick_ns / 1000000000ull);
+	a->tick_ts.tv_nsec = (long long)(a->tick_ns % 1000000000ull);
+	a->dial_ts.tv_sec = a->conf.timeout_ms / 1000;
+	a->dial_ts.tv_nsec = (long long)(a->conf.timeout_ms % 1000) * 1000000;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+int loop_run(struct agent *a)
+{
+	a->now = now_ns();
+	arm_tick(a);
+	arm_accept(a, a->listen_fd, OP_ACCEPT);
+	if (a->ctl_fd >= 0)
+		arm_accept(a, a->ctl_fd, OP_CTL_ACCEPT);
+	mesh_tick(a);
+	memb_evaluate(a);
+
+	while (!a->stop) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, n = 0;
+		int ret = io_uring_submit_and_wait(&a->ring, 1);
+
+		if (got_signal) {
+			log_info("signal %d: stopping", (int)got_signal);
+			a->stop = 1;
+			break;
+		}
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			log_err("io_uring_submit_and_wait: %s", strerror(-ret));
+			return ret;
+		}
+		a->now = now_ns();
+		io_uring_for_each_cqe(&a->ring, head, cqe) {
+			dispatch(a, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&a->ring, n);
+		if (a->dirty) {
+			a->dirty = 0;
+			memb_evaluate(a);
+		}
+	}
+	return 0;
+}
+
+void loop_fini(struct agent *a)
+{
+	int i;
+
+	for (i = 0; i < MAX_CONNS; i++)
+		if (a->conns[i].kind != CONN_FREE) {
+			if (a->conns[i].fd >= 0)
+				close(a->conns[i].fd);
+			fotos_free(a->conns[i].rbuf);
+			fotos_free(a->conns[i].wbuf);
+			fotos_free(a->conns[i].wbuf_old);
+			a->conns[i].kind = CONN_FREE;
+		}
+	io_uring_queue_exit(&a->ring);
+}

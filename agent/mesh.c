@@ -1,0 +1,409 @@
+/*
+ * mesh.c - the links between agents: one TCP connection per pair of nodes.
+ *
+ * The lower-indexed node of a pair dials the higher one; that connection is
+ * the pair's only data link, so the order of messages between two nodes is
+ * the order they were sent (the FOTOS assumption). A higher-indexed node
+ * that wants a link now (it just started) "kicks": it connects to the lower
+ * one and sends a HELLO; the lower one closes that connection and dials at
+ * once instead of waiting out its back-off.
+ *
+ * Failure detection: a link that closes is down at once; a link on which
+ * nothing arrived for timeout_ms is closed and down. Heartbeats are STATUS
+ * messages, which also carry each node's view and links (gossip).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+
+void loop_start_conn(struct agent *a, int slot);
+
+static const char *pname(const struct agent *a, int peer)
+{
+	return peer >= 0 && (unsigned)peer < a->conf.nnodes ? a->conf.nodes[peer].name : "?";
+}
+
+uint64_t mesh_seen(const struct agent *a)
+{
+	uint64_t m = mask_of(a->self);
+	unsigned int i;
+
+	for (i = 0; i < a->conf.nnodes; i++)
+		if (a->peers[i].up)
+			m |= mask_of((int)i);
+	return m;
+}
+
+static int new_socket(const struct agent *a, int family)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)a;
+	return fd;
+}
+
+/* Bind an outgoing socket to our own configured address (port 0): on a
+ * multi-homed host the peer must see us at the address it knows. */
+static int bind_own_address(const struct agent *a, int fd)
+{
+	struct sockaddr_storage ss = a->conf.nodes[a->self].addr;
+
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	if (bind(fd, (struct sockaddr *)&ss, a->conf.nodes[a->self].addrlen) < 0)
+		return -errno;
+	return 0;
+}
+
+int mesh_init(struct agent *a)
+{
+	const struct conf_node *me = &a->conf.nodes[a->self];
+	int one = 1, fd, i;
+
+	for (i = 0; i < FOTOS_MAX_NODES; i++) {
+		a->peers[i].conn = -1;
+		a->peers[i].dial = -1;
+		a->peers[i].backoff_ms = a->conf.retry_min_ms;
+	}
+	fd = new_socket(a, me->addr.ss_family);
+	if (fd < 0)
+		return fd;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&me->addr, me->addrlen) < 0 || listen(fd, 128) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	a->listen_fd = fd;
+	return 0;
+}
+
+static void send_msg_on(struct agent *a, int slot, const struct wire_msg *m)
+{
+	uint8_t buf[WIRE_MAX_FRAME];
+	int n = wire_encode(m, buf, sizeof(buf));
+
+	if (n < 0) {
+		log_err("cannot encode %s: %s", wire_type_name(m->type), strerror(-n));
+		return;
+	}
+	if (conn_send(a, slot, buf, (uint32_t)n) < 0) {
+		log_warn("link to %s: send queue full or closed: dropping the link",
+			 pname(a, a->conns[slot].peer));
+		conn_close(a, slot);
+		return;
+	}
+	a->msgs_out++;
+}
+
+int mesh_send(struct agent *a, int peer, const struct wire_msg *m)
+{
+	struct peer *p = &a->peers[peer];
+
+	if (!p->up || p->conn < 0)
+		return -ENOTCONN;
+	send_msg_on(a, p->conn, m);
+	p->last_tx_ns = a->now;
+	return 0;
+}
+
+static void send_status(struct agent *a, int peer)
+{
+	struct wire_msg m = { .type = WIRE_STATUS };
+
+	memb_status(a, &m.u.status);
+	mesh_send(a, peer, &m);
+}
+
+void mesh_broadcast_status(struct agent *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->conf.nnodes; i++)
+		if (a->peers[i].up)
+			send_status(a, (int)i);
+}
+
+static void send_hello(struct agent *a, int slot, int peer)
+{
+	struct wire_msg m = { .type = WIRE_HELLO };
+
+	m.u.hello.cluster_hash = a->cluster_hash;
+	m.u.hello.incarnation = a->incarnation;
+	m.u.hello.from = (uint16_t)a->self;
+	m.u.hello.to = (uint16_t)peer;
+	send_msg_on(a, slot, &m);
+}
+
+/* Next attempt after a failed one: exponential, with jitter so that many
+ * nodes do not retry in lock step. */
+static void backoff(struct agent *a, struct peer *p)
+{
+	uint32_t ms = p->backoff_ms;
+
+	p->next_dial_ns = a->now + (uint64_t)(ms + (uint32_t)rand() % (ms / 4 + 1)) * 1000000ull;
+	ms *= 2;
+	p->backoff_ms = ms > a->conf.retry_max_ms ? a->conf.retry_max_ms : ms;
+}
+
+static void dial(struct agent *a, int peer)
+{
+	const struct conf_node *n = &a->conf.nodes[peer];
+	enum conn_kind kind = peer > a->self ? CONN_PEER_OUT : CONN_KICK;
+	int fd, slot, ret;
+
+	fd = new_socket(a, n->addr.ss_family);
+	if (fd < 0) {
+		log_warn("socket: %s", strerror(-fd));
+		backoff(a, &a->peers[peer]);
+		return;
+	}
+	ret = bind_own_address(a, fd);
+	if (ret < 0) {
+		log_warn("bind to own address %s: %s", a->conf.nodes[a->self].addr_text, strerror(-ret));
+		close(fd);
+		backoff(a, &a->peers[peer]);
+		return;
+	}
+	slot = conn_alloc(a, kind, fd);
+	if (slot < 0) {
+		close(fd);
+		backoff(a, &a->peers[peer]);
+		return;
+	}
+	a->conns[slot].peer = peer;
+	a->peers[peer].dial = slot;
+	conn_connect(a, slot, (const struct sockaddr *)&n->addr, n->addrlen);
+}
+
+void mesh_on_connected(struct agent *a, int slot, int res)
+{
+	struct conn *c = &a->conns[slot];
+	struct peer *p = &a->peers[c->peer];
+
+	if (res < 0) {
+		log_debug("connect to %s: %s", pname(a, c->peer), strerror(-res));
+		conn_close(a, slot);
+		return;
+	}
+	send_hello(a, slot, c->peer);
+	(void)p;
+}
+
+void mesh_on_accept(struct agent *a, int fd, const struct sockaddr_storage *sa)
+{
+	int one = 1, slot;
+
+	(void)sa;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	slot = conn_alloc(a, CONN_PEER_IN, fd);
+	if (slot < 0) {
+		log_warn("refusing a connection: %s", strerror(-slot));
+		close(fd);
+		return;
+	}
+	loop_start_conn(a, slot);
+}
+
+static void link_up(struct agent *a, int slot, int peer, uint64_t inc)
+{
+	struct peer *p = &a->peers[peer];
+
+	p->conn = slot;
+	p->up = 1;
+	p->incarnation = inc;
+	p->have_st = 0;
+	p->ups++;
+	p->backoff_ms = a->conf.retry_min_ms;
+	p->last_tx_ns = 0;
+	a->conns[slot].peer = peer;
+	log_info("link to %s up (incarnation %llx)", pname(a, peer), (unsigned long long)inc);
+	memb_link_up(a, peer);
+	send_status(a, peer);
+}
+
+/* The first frame on every connection. 0, or -EPROTO to drop it. */
+static int on_hello(struct agent *a, int slot, const struct wire_hello *h)
+{
+	struct conn *c = &a->conns[slot];
+	struct peer *p;
+	int from = h->from;
+
+	if (h->cluster_hash != a->cluster_hash) {
+		log_warn("refusing a HELLO from another cluster (hash %llx)",
+			 (unsigned long long)h->cluster_hash);
+		return -EPROTO;
+	}
+	if (from >= (int)a->conf.nnodes || from == a->self || h->to != a->self) {
+		log_warn("refusing a HELLO from node index %d to %d: not a peer of node %d",
+			 from, h->to, a->self);
+		return -EPROTO;
+	}
+	p = &a->peers[from];
+	c->hello_done = 1;
+	c->peer_inc = h->incarnation;
+
+	switch (c->kind) {
+	case CONN_PEER_IN:
+		if (from > a->self) {
+			/* A kick: the higher node wants a link now. */
+			log_debug("kick from %s: dialing it now", pname(a, from));
+			if (!p->up && p->dial < 0) {
+				p->backoff_ms = a->conf.retry_min_ms;
+				p->next_dial_ns = 0;
+				dial(a, from);
+			}
+			return -ECONNABORTED;
+		}
+		/* A data link from the lower node. A new one means it gave up
+		 * on the old one (or restarted): the old link is gone. */
+		if (p->conn >= 0 && p->conn != slot) {
+			log_info("%s opened a new link: closing the old one", pname(a, from));
+			conn_close(a, p->conn);
+		}
+		c->peer = from;
+		send_hello(a, slot, from);
+		link_up(a, slot, from, h->incarnation);
+		return 0;
+	case CONN_PEER_OUT:
+		if (from != c->peer) {
+			log_warn("dialed %s but %s answered: check the addresses in the config",
+				 pname(a, c->peer), pname(a, from));
+			return -EPROTO;
+		}
+		p->dial = -1;
+		if (p->conn >= 0 && p->conn != slot)
+			conn_close(a, p->conn);
+		link_up(a, slot, from, h->incarnation);
+		return 0;
+	default:
+		return -EPROTO;
+	}
+}
+
+void mesh_on_data(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+	uint32_t off = 0;
+
+	while (!c->closing) {
+		struct wire_msg m;
+		int n = wire_frame_len(c->rbuf + off, c->rlen - off);
+
+		if (n == 0)
+			break;
+		if (n > 0 && wire_decode(c->rbuf + off, (size_t)n, &m) < 0)
+			n = -EPROTO;
+		if (n < 0) {
+			a->bad_frames++;
+			log_warn("link %s: malformed frame (%s): closing it",
+				 c->peer >= 0 ? pname(a, c->peer) : "(no hello yet)", strerror(-n));
+			conn_close(a, slot);
+			return;
+		}
+		off += (uint32_t)n;
+		a->msgs_in++;
+		if (!c->hello_done) {
+			if (m.type != WIRE_HELLO || on_hello(a, slot, &m.u.hello) < 0) {
+				if (m.type != WIRE_HELLO)
+					log_warn("first frame is %s, not HELLO: closing",
+						 wire_type_name(m.type));
+				conn_close(a, slot);
+				return;
+			}
+			continue;
+		}
+		if (c->kind == CONN_KICK)
+			continue;	/* nothing but the close is expected */
+		if (c->peer < 0 || a->peers[c->peer].conn != slot)
+			continue;	/* a link that is being replaced */
+		if (m.type == WIRE_HELLO) {
+			log_warn("%s: second HELLO on a link: closing", pname(a, c->peer));
+			conn_close(a, slot);
+			return;
+		}
+		if (m.type == WIRE_STATUS) {
+			a->peers[c->peer].st = m.u.status;
+			a->peers[c->peer].have_st = 1;
+			a->dirty = 1;
+			continue;
+		}
+		memb_on_msg(a, c->peer, &m);
+	}
+	if (c->closing)
+		return;
+	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+	c->rlen -= off;
+}
+
+void mesh_on_close(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+	struct peer *p;
+
+	if (c->peer < 0)
+		return;
+	p = &a->peers[c->peer];
+	if (p->dial == slot) {
+		p->dial = -1;
+		if (!p->up)
+			backoff(a, p);
+	}
+	if (p->conn == slot) {
+		p->conn = -1;
+		p->up = 0;
+		p->have_st = 0;
+		p->downs++;
+		log_info("link to %s down", pname(a, c->peer));
+		/* Redial soon: a link that was up is worth a quick retry. */
+		p->backoff_ms = a->conf.retry_min_ms;
+		backoff(a, p);
+		memb_link_down(a, c->peer);
+	}
+}
+
+void mesh_tick(struct agent *a)
+{
+	uint64_t timeout = (uint64_t)a->conf.timeout_ms * 1000000ull;
+	uint64_t hb = (uint64_t)a->conf.heartbeat_ms * 1000000ull;
+	unsigned int i;
+
+	for (i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &a->conns[i];
+
+		if (c->kind == CONN_FREE || c->closing || c->kind == CONN_CTL)
+			continue;
+		/* Silent for the failure timeout: the link is down. */
+		if (a->now - c->last_rx_ns > timeout) {
+			if (c->hello_done && c->peer >= 0 && a->peers[c->peer].conn == (int)i)
+				log_info("link to %s silent for %u ms: down",
+					 pname(a, c->peer), a->conf.timeout_ms);
+			conn_close(a, (int)i);
+		}
+	}
+	for (i = 0; i < a->conf.nnodes; i++) {
+		struct peer *p = &a->peers[i];
+
+		if ((int)i == a->self)
+			continue;
+		if (p->up && a->now - p->last_tx_ns >= hb)
+			send_status(a, (int)i);
+		if (!p->up && p->dial < 0 && a->now >= p->next_dial_ns) {
+			dial(a, (int)i);	/* kicks repeat at the back-off pace too */
+		}
+	}
+}

@@ -1,0 +1,898 @@
+/*
+ * fotosctl - look at and talk to the local fotos agent.
+ *
+ * Reads the membership through clientlib (shared memory, no system call
+ * per read), sleeps on its futex for changes, and sends control requests
+ * over the agent's Unix socket. Subcommands live in one table; the usage
+ * text is generated from it.
+ *
+ * Exit codes: 0 success, 1 failure or timeout, 2 usage error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fotos.h"
+/* Only for the post-mortem read of a dead agent's segment (see
+ * snap_postmortem) and the layout version; everything else is clientlib. */
+#include "fotos_abi.h"
+#include "segment.h"
+#include "seqlock.h"
+
+#ifndef FOTOS_VERSION
+#define FOTOS_VERSION "0.1.0"
+#endif
+
+#define EXIT_USAGE	2
+#define CTL_TIMEOUT_MS	2000
+#define REOPEN_MS	100
+#define WATCH_EVENTS	(FOTOS_EV_VIEW | FOTOS_EV_STABLE | FOTOS_EV_STATE)
+
+/* Options every command accepts. */
+struct opts {
+	const char *shm;	/* resolved: --shm, else $FOTOS_SHM, else "/fotos" */
+	const char *control;	/* --control PATH, or NULL: from the segment */
+	int json;
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct opts *o);
+	const char *help;	/* "ARGS\tdescription" */
+};
+
+static const char *prog = "fotosctl";
+static const struct cmd *cur_cmd;
+
+static void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void errmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- JSON output ------------------------------------------------------ */
+
+/*
+ * Write s (at most max bytes, stops at NUL) as a JSON string. Quotes,
+ * backslashes and control characters are escaped; bytes >= 0x7f are
+ * written as \u00XX so the output is valid JSON whatever the segment held.
+ */
+static void json_str(FILE *f, const char *s, size_t max)
+{
+	size_t i;
+
+	fputc('"', f);
+	for (i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		default:
+			if (c < 0x20 || c >= 0x7f)
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/* ---- what we know about the node ------------------------------------- */
+
+struct snap {
+	struct fotos_info info;
+	struct fotos_status st;
+	struct fotos_view view;
+	int alive;		/* fotos_check() == 0 */
+	int have_view;		/* view read consistently */
+};
+
+/* Read everything through an open handle. 0 or -errno. */
+static int snap_read(struct fotos *h, struct snap *s)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	fotos_get_info(h, &s->info);
+	s->alive = fotos_check(h) == 0;
+	ret = fotos_read_status(h, &s->st);
+	if (ret < 0)
+		return ret;
+	ret = fotos_read_view(h, &s->view);
+	if (ret < 0)
+		return ret;
+	s->have_view = 1;
+	return 0;
+}
+
+/*
+ * The agent is gone, so clientlib (rightly) refuses to open its segment.
+ * For "status" we still want to show what the segment last said: map it
+ * read-only ourselves, validate it with the same checker clientlib uses,
+ * and take seqlock copies. Never used to decide anything; always reported
+ * with agent_alive false. 0 or -errno.
+ */
+static int snap_postmortem(const char *name, struct snap *s)
+{
+	const struct fotos_shm_hdr *hdr;
+	const struct fotos_seq_region *r;
+	struct shm_layout l;
+	struct stat st;
+	void *map = MAP_FAILED;
+	long n;
+	int fd, ret;
+
+	memset(s, 0, sizeof(*s));
+	fd = shm_open(name, O_RDONLY, 0);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if ((size_t)st.st_size < FOTOS_PAGE) {
+		ret = -EPROTO;
+		goto out;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		ret = -errno;
+		goto out;
+	}
+	ret = shm_validate(map, (size_t)st.st_size, &l);
+	if (ret < 0)
+		goto out;
+	hdr = map;
+	s->info.agent_pid = hdr->agent_pid;
+	s->info.agent_start_ns = hdr->agent_start_ns;
+	memcpy(s->info.node, hdr->node_name, sizeof(s->info.node) - 1);
+	memcpy(s->info.cluster, hdr->cluster_name, sizeof(s->info.cluster) - 1);
+	memcpy(s->info.control_path, hdr->control_path, sizeof(s->info.control_path) - 1);
+	r = (const void *)((const unsigned char *)map + l.state_off);
+	n = seqlock_read(r, &s->st, FOTOS_SW_NWORDS, (size_t)-1, 0, 0);
+	if (n < 0) {
+		ret = -EAGAIN;	/* died in the middle of a write */
+		goto out;
+	}
+	r = (const void *)((const unsigned char *)map + l.view_off);
+	n = seqlock_read(r, &s->view, FOTOS_VIEW_HEAD_WORDS, 3,
+			 sizeof(struct fotos_shm_member) / 8, FOTOS_MAX_NODES);
+	if (n >= 0) {
+		s->have_view = 1;
+		if (s->view.count > FOTOS_MAX_MEMBERS)
+			s->view.count = FOTOS_MAX_MEMBERS;
+	}
+	ret = 0;
+out:
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size);
+	close(fd);
+	return ret;
+}
+
+static const char *yesno(uint64_t v)
+{
+	return v ? "yes" : "no";
+}
+
+static void print_json(const struct snap *s)
+{
+	uint32_t i;
+
+	fputs("{\"node\":", stdout);
+	json_str(stdout, s->info.node, sizeof(s->info.node));
+	fputs(",\"state\":", stdout);
+	json_str(stdout, fotos_state_name(s->st.state), 32);
+	printf(",\"stable\":%s,\"primary\":%s,\"epoch\":%" PRIu64 ",\"view_id\":%" PRIu64
+	       ",\"members\":[", s->st.stable ? "true" : "false",
+	       s->st.primary ? "true" : "false", s->st.epoch, s->st.view_id);
+	for (i = 0; s->have_view && i < s->view.count; i++) {
+		const struct fotos_member *m = &s->view.members[i];
+		char addr[64];
+
+		if (fotos_member_address(m, addr, sizeof(addr)) < 0)
+			snprintf(addr, sizeof(addr), "?");
+		fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
+		json_str(stdout, m->name, sizeof(m->name));
+		fputs(",\"address\":", stdout);
+		json_str(stdout, addr, sizeof(addr));
+		printf(",\"incarnation\":%" PRIu64 "}", m->incarnation);
+	}
+	printf("],\"agent_alive\":%s}\n", s->alive ? "true" : "false");
+}
+
+static void print_table(const struct snap *s, const char *shm)
+{
+	uint32_t i;
+
+	printf("node      %s%s%s (segment %s, agent pid %" PRIu64 ", %s)\n",
+	       s->info.node[0] ? s->info.node : "?",
+	       s->info.cluster[0] ? " in cluster " : "", s->info.cluster, shm,
+	       s->info.agent_pid, s->alive ? "alive" : "DEAD");
+	printf("state     %-10s stable %-4s primary %s\n", fotos_state_name(s->st.state),
+	       yesno(s->st.stable), yesno(s->st.primary));
+	printf("epoch     %-10" PRIu64 " view   0x%016" PRIx64 "\n", s->st.epoch, s->st.view_id);
+	if (!s->have_view) {
+		printf("members   (no consistent copy of the view)\n");
+		return;
+	}
+	printf("members   %u\n", s->view.count);
+	if (!s->view.count)
+		return;
+	printf("  %-20s %-26s %s\n", "NAME", "ADDRESS", "INCARNATION");
+	for (i = 0; i < s->view.count; i++) {
+		const struct fotos_member *m = &s->view.members[i];
+		char addr[64];
+
+		if (fotos_member_address(m, addr, sizeof(addr)) < 0)
+			snprintf(addr, sizeof(addr), "?");
+		printf("  %-20.*s %-26s %" PRIu64 "\n", (int)sizeof(m->name), m->name, addr,
+		       m->incarnation);
+	}
+}
+
+/* One line: "epoch 5 stable members n1,n2,n3". */
+static void print_line(const struct snap *s)
+{
+	uint32_t i;
+
+	printf("epoch %" PRIu64 " %s", s->st.epoch, fotos_state_name(s->st.state));
+	if (s->st.state == FOTOS_STABLE && !s->st.stable)
+		printf(" (not stable)");
+	if ((s->st.state == FOTOS_STABLE || s->st.state == FOTOS_UNSTABLE) && !s->st.primary)
+		printf(" (not primary)");
+	printf(" members ");
+	if (!s->have_view || !s->view.count)
+		printf("-");
+	for (i = 0; s->have_view && i < s->view.count; i++)
+		printf("%s%.*s", i ? "," : "", (int)sizeof(s->view.members[i].name),
+		       s->view.members[i].name);
+	if (!s->alive)
+		printf(" (agent dead)");
+	putchar('\n');
+}
+
+static void emit(const struct snap *s, const struct opts *o)
+{
+	if (o->json)
+		print_json(s);
+	else
+		print_line(s);
+	fflush(stdout);
+}
+
+/* ---- option helpers ---------------------------------------------------- */
+
+static void cmd_usage(FILE *f, const struct cmd *c);
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cur_cmd)
+		cmd_usage(stderr, cur_cmd);
+	return EXIT_USAGE;
+}
+
+/*
+ * If argv[*i] is --name VALUE or --name=VALUE, store VALUE and return 1
+ * (advancing *i past it); -1 if the value is missing; 0 if not this option.
+ */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n))
+		return 0;
+	if (a[n] == '=') {
+		*val = a + n + 1;
+		return 1;
+	}
+	if (a[n])
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*val = argv[++*i];
+	return 1;
+}
+
+/* Parse a non-negative decimal number that fits max. 0 or -EINVAL. */
+static int parse_num(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int is_help(const char *a)
+{
+	return !strcmp(a, "-h") || !strcmp(a, "--help");
+}
+
+/* ---- opening the segment ------------------------------------------------ */
+
+static int open_seg(const struct opts *o, struct fotos **h)
+{
+	int ret, tries = 0;
+
+	for (;;) {
+		ret = fotos_open(o->shm, h);
+		/* -EAGAIN: the agent is creating it right now; give it a moment. */
+		if (ret != -EAGAIN || ++tries > 20)
+			return ret;
+		sleep_ms(50);
+	}
+}
+
+static void open_failed(const struct opts *o, int err)
+{
+	errmsg("cannot open segment %s: %s", o->shm, fotos_strerror(err));
+}
+
+/*
+ * Reopen after the agent died or was replaced: try every REOPEN_MS until
+ * it works or deadline_ms (0: none) passes. 0 or -ETIMEDOUT.
+ */
+static int reopen(const struct opts *o, struct fotos **h, uint64_t deadline_ms)
+{
+	int ret, last = 0;
+
+	if (*h) {
+		fotos_close(*h);
+		*h = NULL;
+	}
+	for (;;) {
+		ret = fotos_open(o->shm, h);
+		if (ret == 0)
+			return 0;
+		if (ret != last)
+			fprintf(stderr, "%s: waiting for an agent on %s: %s\n", prog, o->shm,
+				fotos_strerror(ret));
+		last = ret;
+		if (deadline_ms && mono_ms() >= deadline_ms)
+			return -ETIMEDOUT;
+		sleep_ms(REOPEN_MS);
+	}
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static int cmd_status(int argc, char **argv, struct opts *o)
+{
+	struct fotos *h = NULL;
+	struct snap s;
+	int i, ret;
+
+	for (i = 1; i < argc; i++)
+		return usage_error("status: unexpected argument '%s'", argv[i]);
+
+	ret = open_seg(o, &h);
+	if (ret == -ESTALE) {
+		/* Dead agent: say so, and show what its segment last said. */
+		int pm = snap_postmortem(o->shm, &s);
+
+		if (pm < 0) {
+			errmsg("the agent of segment %s is dead (%s), and its last state cannot be "
+			       "read: %s", o->shm, fotos_strerror(ret), fotos_strerror(pm));
+			return 1;
+		}
+		errmsg("the agent (pid %" PRIu64 ") of segment %s is DEAD: its liveness tick stopped "
+		       "or it closed the segment. Showing what it last published.",
+		       s.info.agent_pid, o->shm);
+		goto print;
+	}
+	if (ret < 0) {
+		open_failed(o, ret);
+		return 1;
+	}
+	ret = snap_read(h, &s);
+	if (ret < 0) {
+		errmsg("cannot read segment %s: %s", o->shm, fotos_strerror(ret));
+		fotos_close(h);
+		return 1;
+	}
+	fotos_close(h);
+	if (!s.alive)
+		errmsg("the agent (pid %" PRIu64 ") of segment %s is DEAD. Showing what it last "
+		       "published.", s.info.agent_pid, o->shm);
+print:
+	if (o->json)
+		print_json(&s);
+	else
+		print_table(&s, o->shm);
+	fflush(stdout);
+	return s.alive ? 0 : 1;
+}
+
+static int cmd_watch(int argc, char **argv, struct opts *o)
+{
+	uint64_t count = 0, timeout = 0, lines = 0;
+	const char *v;
+	struct fotos *h = NULL;
+	struct fotos_cursor c;
+	struct snap s;
+	int i, ret, r, have_timeout = 0;
+
+	for (i = 1; i < argc; i++) {
+		if ((r = opt_value(argc, argv, &i, "--count", &v))) {
+			if (r < 0 || parse_num(v, UINT64_MAX, &count) || !count)
+				return usage_error("watch: --count needs a number > 0");
+		} else if ((r = opt_value(argc, argv, &i, "--timeout-ms", &v))) {
+			if (r < 0 || parse_num(v, INT_MAX, &timeout))
+				return usage_error("watch: --timeout-ms needs a number of milliseconds");
+			have_timeout = 1;
+		} else {
+			return usage_error("watch: unknown argument '%s'", argv[i]);
+		}
+	}
+
+	ret = open_seg(o, &h);
+	if (ret < 0) {
+		open_failed(o, ret);
+		return 1;
+	}
+	for (;;) {
+		/* The cursor first, then the read: a change after the read is
+		 * still reported, one before it is already in the line. */
+		fotos_cursor_init(h, &c);
+		ret = snap_read(h, &s);
+		if (ret == 0) {
+			emit(&s, o);
+			break;
+		}
+		if (ret != -ESTALE) {
+			errmsg("cannot read segment %s: %s", o->shm, fotos_strerror(ret));
+			fotos_close(h);
+			return 1;
+		}
+		if (reopen(o, &h, have_timeout ? mono_ms() + timeout : 0) < 0)
+			goto timed_out;
+	}
+
+	for (;;) {
+		ret = fotos_wait(h, &c, WATCH_EVENTS, have_timeout ? (int)timeout : -1);
+		if (ret == -EINTR)
+			continue;
+		if (ret == -ETIMEDOUT)
+			goto timed_out;
+		if (ret == -ESTALE) {
+			struct fotos_info info;
+
+			fotos_get_info(h, &info);
+			if (o->json) {
+				/* What it last said, marked dead, for JSON readers. */
+				if (snap_read(h, &s) == 0) {
+					s.alive = 0;
+					emit(&s, o);
+				}
+			} else {
+				printf("agent gone (pid %" PRIu64 "): segment %s is stale; reopening\n",
+				       info.agent_pid, o->shm);
+				fflush(stdout);
+			}
+			fprintf(stderr, "%s: the agent (pid %" PRIu64 ") of %s died or was replaced; "
+				"reopening every %d ms\n", prog, info.agent_pid, o->shm, REOPEN_MS);
+			if (reopen(o, &h, have_timeout ? mono_ms() + timeout : 0) < 0)
+				goto timed_out;
+			fotos_get_info(h, &info);
+			fprintf(stderr, "%s: reopened %s: agent pid %" PRIu64 "\n", prog, o->shm,
+				info.agent_pid);
+			fotos_cursor_init(h, &c);
+		} else if (ret < 0) {
+			errmsg("waiting on segment %s failed: %s", o->shm, fotos_strerror(ret));
+			fotos_close(h);
+			return 1;
+		}
+		ret = snap_read(h, &s);
+		if (ret == -ESTALE)
+			continue;	/* the next wait reports it and reopens */
+		if (ret < 0) {
+			errmsg("cannot read segment %s: %s", o->shm, fotos_strerror(ret));
+			fotos_close(h);
+			return 1;
+		}
+		emit(&s, o);
+		if (count && ++lines >= count)
+			break;
+	}
+	fotos_close(h);
+	return 0;
+
+timed_out:
+	errmsg("watch: nothing changed on %s within %" PRIu64 " ms", o->shm, timeout);
+	if (h)
+		fotos_close(h);
+	return 1;
+}
+
+static int cmd_wait(int argc, char **argv, struct opts *o)
+{
+	uint64_t above = 0, timeout = 0, deadline, now;
+	int i, r, ret, want_stable = 0, have_above = 0, have_timeout = 0;
+	struct fotos *h = NULL;
+	struct fotos_status st = { 0 };
+	struct fotos_cursor c;
+	const char *v;
+
+	for (i = 1; i < argc; i++) {
+		if ((r = opt_value(argc, argv, &i, "--epoch-above", &v))) {
+			if (r < 0 || parse_num(v, UINT64_MAX, &above))
+				return usage_error("wait: --epoch-above needs a number");
+			have_above = 1;
+		} else if ((r = opt_value(argc, argv, &i, "--timeout-ms", &v))) {
+			if (r < 0 || parse_num(v, INT_MAX, &timeout))
+				return usage_error("wait: --timeout-ms needs a number of milliseconds");
+			have_timeout = 1;
+		} else if (!strcmp(argv[i], "--stable")) {
+			want_stable = 1;
+		} else {
+			return usage_error("wait: unknown argument '%s'", argv[i]);
+		}
+	}
+	if (!have_above)
+		return usage_error("wait: --epoch-above N is required");
+	if (!have_timeout)
+		return usage_error("wait: --timeout-ms T is required");
+	deadline = mono_ms() + timeout;
+
+	ret = open_seg(o, &h);
+	if (ret == -ESTALE || ret == -ENOENT) {
+		/* The agent may be (re)starting: that is what one waits for. */
+		if (reopen(o, &h, deadline) < 0)
+			goto timed_out;
+	} else if (ret < 0) {
+		open_failed(o, ret);
+		return 1;
+	}
+	for (;;) {
+		fotos_cursor_init(h, &c);
+		ret = fotos_read_status(h, &st);
+		if (ret == 0 && st.epoch > above && (!want_stable || st.stable)) {
+			fotos_close(h);
+			return 0;
+		}
+		if (ret == 0) {
+			now = mono_ms();
+			if (now >= deadline)
+				goto timed_out;
+			ret = fotos_wait(h, &c, WATCH_EVENTS, (int)(deadline - now));
+		}
+		if (ret == -ETIMEDOUT)
+			goto timed_out;
+		if (ret == -ESTALE) {
+			fprintf(stderr, "%s: the agent of %s died or was replaced; reopening\n",
+				prog, o->shm);
+			if (reopen(o, &h, deadline) < 0)
+				goto timed_out;
+		} else if (ret < 0 && ret != -EINTR) {
+			errmsg("waiting on segment %s failed: %s", o->shm, fotos_strerror(ret));
+			fotos_close(h);
+			return 1;
+		}
+	}
+
+timed_out:
+	errmsg("wait: timed out after %" PRIu64 " ms: epoch is %" PRIu64 " (%s), wanted above %"
+	       PRIu64 "%s", timeout, st.epoch, st.stable ? "stable" : "not stable", above,
+	       want_stable ? " and stable" : "");
+	if (h)
+		fotos_close(h);
+	return 1;
+}
+
+/* Send req to the agent's control socket and print the reply. */
+static int control(struct opts *o, const char *req, int timeout_ms)
+{
+	char resp[4100], path[sizeof(((struct fotos_info *)0)->control_path)];
+	int ret;
+
+	if (o->control) {
+		snprintf(path, sizeof(path), "%s", o->control);
+	} else {
+		struct fotos *h;
+		struct fotos_info info;
+
+		ret = open_seg(o, &h);
+		if (ret < 0) {
+			errmsg("cannot find the control socket: segment %s: %s (or pass --control PATH)",
+			       o->shm, fotos_strerror(ret));
+			return 1;
+		}
+		fotos_get_info(h, &info);
+		fotos_close(h);
+		if (!info.control_path[0]) {
+			errmsg("the agent of %s published no control socket path; pass --control PATH",
+			       o->shm);
+			return 1;
+		}
+		snprintf(path, sizeof(path), "%s", info.control_path);
+	}
+	ret = fotos_ctl_request(path, req, resp, sizeof(resp), timeout_ms);
+	if (ret == -EREMOTEIO) {
+		errmsg("the agent refused '%s': %s", req, resp[0] ? resp : "(no reason given)");
+		return 1;
+	}
+	if (ret < 0) {
+		errmsg("request '%s' to the agent at %s failed: %s", req, path, fotos_strerror(ret));
+		return 1;
+	}
+	printf("%s\n", resp);
+	fflush(stdout);
+	return 0;
+}
+
+/* Common options of the control commands; returns the first free arg or -exit. */
+static int ctl_opts(int argc, char **argv, int *timeout_ms, int want_words)
+{
+	uint64_t t;
+	const char *v;
+	int i, r;
+
+	*timeout_ms = CTL_TIMEOUT_MS;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if ((r = opt_value(argc, argv, &i, "--timeout-ms", &v))) {
+			if (r < 0 || parse_num(v, INT_MAX, &t))
+				return -usage_error("--timeout-ms needs a number of milliseconds");
+			*timeout_ms = (int)t;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return -usage_error("unknown option '%s'", argv[i]);
+		} else {
+			break;
+		}
+	}
+	if (!want_words && i < argc)
+		return -usage_error("unexpected argument '%s'", argv[i]);
+	return i;
+}
+
+static int cmd_ping(int argc, char **argv, struct opts *o)
+{
+	int t, i = ctl_opts(argc, argv, &t, 0);
+
+	return i < 0 ? -i : control(o, "ping", t);
+}
+
+static int cmd_peers(int argc, char **argv, struct opts *o)
+{
+	int t, i = ctl_opts(argc, argv, &t, 0);
+
+	return i < 0 ? -i : control(o, "peers", t);
+}
+
+static int cmd_raw(int argc, char **argv, struct opts *o)
+{
+	char line[4097];
+	size_t len = 0;
+	int t, i = ctl_opts(argc, argv, &t, 1);
+
+	if (i < 0)
+		return -i;
+	if (i >= argc)
+		return usage_error("raw: which request line? e.g. fotosctl raw ping");
+	line[0] = 0;
+	for (; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		if (len + n + 1 >= sizeof(line))
+			return usage_error("raw: request longer than 4096 bytes");
+		if (strchr(argv[i], '\n'))
+			return usage_error("raw: the request may not contain a newline");
+		if (len)
+			line[len++] = ' ';
+		memcpy(line + len, argv[i], n + 1);
+		len += n;
+	}
+	return control(o, line, t);
+}
+
+static int cmd_version(int argc, char **argv, struct opts *o)
+{
+	if (argc > 1)
+		return usage_error("version: unexpected argument '%s'", argv[1]);
+	if (o->json)
+		printf("{\"fotosctl\":\"%s\",\"abi\":\"%d.%d\"}\n", FOTOS_VERSION, FOTOS_ABI_MAJOR,
+		       FOTOS_ABI_MINOR);
+	else
+		printf("fotosctl %s (segment layout %d.%d)\n", FOTOS_VERSION, FOTOS_ABI_MAJOR,
+		       FOTOS_ABI_MINOR);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv, struct opts *o);
+
+static const struct cmd cmds[] = {
+	{ "status", cmd_status,
+	  "\tshow the node's state, epoch, view and members, and whether the agent is alive"
+	  " (exit 1 if it is dead)" },
+	{ "watch", cmd_watch,
+	  "[--count N] [--timeout-ms T]\tprint the status line, then one line per change "
+	  "(futex wake, no polling); reopen when the agent restarts; exit 1 if nothing changes "
+	  "within T ms" },
+	{ "wait", cmd_wait,
+	  "--epoch-above N [--stable] --timeout-ms T\texit 0 once the epoch is above N (and "
+	  "the network stable), 1 on timeout" },
+	{ "ping", cmd_ping, "[--timeout-ms T]\task the agent over its control socket" },
+	{ "peers", cmd_peers, "[--timeout-ms T]\tthe agent's view of its peers (JSON)" },
+	{ "raw", cmd_raw, "[--timeout-ms T] LINE...\tsend one request line, print the reply" },
+	{ "version", cmd_version, "\tprint the version" },
+	{ "help", cmd_help, "[COMMAND]\tthis text, or a command's" },
+};
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void cmd_usage(FILE *f, const struct cmd *c)
+{
+	const char *tab = strchr(c->help, '\t');
+
+	fprintf(f, "usage: %s [--shm NAME] [--json] %s %.*s\n  %s\n", prog, c->name,
+		(int)(tab - c->help), c->help, tab + 1);
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: %s [--shm NAME] [--control PATH] [--json] [-h] COMMAND [ARGS]\n\n"
+		"Commands:\n", prog);
+	for (i = 0; i < NCMDS; i++) {
+		const char *tab = strchr(cmds[i].help, '\t');
+
+		fprintf(f, "  %s %.*s\n      %s\n", cmds[i].name, (int)(tab - cmds[i].help),
+			cmds[i].help, tab + 1);
+	}
+	fprintf(f, "\nOptions (any command):\n"
+		"  --shm NAME      the agent's segment (default: $FOTOS_SHM, else %s)\n"
+		"  --control PATH  the agent's control socket (default: from the segment)\n"
+		"  --json          machine-readable output\n"
+		"  -h, --help      this text\n"
+		"\nExit status: 0 success, 1 failure or timeout, 2 usage error.\n",
+		FOTOS_DEFAULT_SHM);
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv, struct opts *o)
+{
+	const struct cmd *c;
+
+	(void)o;
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_cmd(argv[1]);
+	if (!c)
+		return usage_error("help: no command '%s'", argv[1]);
+	cmd_usage(stdout, c);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	char **rest;
+	int i, r, n = 0, help = 0, ended = 0;
+	const struct cmd *c;
+	const char *v;
+
+	if (argc > 0 && argv[0] && *argv[0]) {
+		const char *slash = strrchr(argv[0], '/');
+
+		prog = slash ? slash + 1 : argv[0];
+	}
+	rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (!rest) {
+		errmsg("out of memory");
+		return 1;
+	}
+	/* Global options may come before or after the command. */
+	for (i = 1; i < argc; i++) {
+		if (ended) {
+			rest[n++] = argv[i];
+		} else if (!strcmp(argv[i], "--")) {
+			ended = 1;
+			if (n)	/* after the command: raw takes it as its separator */
+				rest[n++] = argv[i];
+		} else if ((r = opt_value(argc, argv, &i, "--shm", &v))) {
+			if (r < 0 || !*v)
+				return usage_error("--shm needs a segment name, e.g. --shm /fotos");
+			o.shm = v;
+		} else if ((r = opt_value(argc, argv, &i, "--control", &v))) {
+			if (r < 0 || !*v)
+				return usage_error("--control needs a socket path");
+			o.control = v;
+		} else if (!strcmp(argv[i], "--json")) {
+			o.json = 1;
+		} else if (is_help(argv[i])) {
+			help = 1;
+		} else {
+			rest[n++] = argv[i];
+		}
+	}
+	if (!o.shm)
+		o.shm = getenv("FOTOS_SHM");
+	if (!o.shm || !*o.shm)
+		o.shm = FOTOS_DEFAULT_SHM;
+
+	if (!n) {
+		usage(help ? stdout : stderr);
+		return help ? 0 : EXIT_USAGE;
+	}
+	c = find_cmd(rest[0]);
+	if (!c) {
+		fprintf(stderr, "%s: unknown command '%s'\n\n", prog, rest[0]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (help) {
+		cmd_usage(stdout, c);
+		return 0;
+	}
+	cur_cmd = c;
+	r = c->fn(n, rest, &o);
+	free(rest);
+	return r;
+}

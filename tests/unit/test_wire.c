@@ -1,0 +1,560 @@
+/*
+ * Description: unit tests of agent/wire.c, the frame encoder and decoder.
+ * Every message type round-trips; the byte layout of each payload is pinned;
+ * every single-byte corruption of a valid frame either decodes to a message
+ * that re-encodes to exactly the corrupted bytes or is refused with -EPROTO;
+ * truncated, oversized and malformed frames are refused; the encoder refuses
+ * what the decoder would. Buffers are allocated to their exact length so
+ * ASan catches any read past the end.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "wire.h"
+
+/* A sample of every type, with every field non-zero where it may be. */
+static void sample(unsigned int type, struct wire_msg *m)
+{
+	struct wire_pid pid = { .incarnation = 0x1122334455667788ULL, .seq = 0xa1b2c3d4,
+				.proposer = 63 };
+	unsigned int i;
+
+	memset(m, 0, sizeof(*m));
+	m->type = (uint8_t)type;
+	switch (type) {
+	case WIRE_HELLO:
+		m->u.hello.cluster_hash = 0x0102030405060708ULL;
+		m->u.hello.incarnation = 0xf0e0d0c0b0a09080ULL;
+		m->u.hello.from = 5;
+		m->u.hello.to = 63;
+		break;
+	case WIRE_STATUS:
+		m->u.status.epoch = 7;
+		m->u.status.view_id = 0xdeadbeefcafef00dULL;
+		m->u.status.net_id = 42;
+		m->u.status.members = 0x8000000000000005ULL;
+		m->u.status.seen = ~0ULL;
+		m->u.status.removed_from = 3;
+		m->u.status.state = FOTOS_ST_STOPPED;
+		m->u.status.busy = 1;
+		break;
+	case WIRE_PROPOSE:
+		m->u.propose.pid = pid;
+		m->u.propose.base_view_id = 9;
+		m->u.propose.base_epoch = 10;
+		m->u.propose.net_id = 11;
+		m->u.propose.members = 0x8000000000000013ULL;	/* 0, 1, 4, 63 */
+		m->u.propose.kind = WIRE_KIND_JOIN;
+		m->u.propose.count = 4;
+		for (i = 0; i < 4; i++)
+			m->u.propose.incarnations[i] = 1000 + i;
+		break;
+	case WIRE_VOTE:
+		m->u.vote.pid = pid;
+		m->u.vote.reason = WIRE_VOTE_NOT_SEEN;
+		m->u.vote.detail = 0x30;
+		break;
+	case WIRE_COMMIT:
+	case WIRE_ABORT:
+	case WIRE_QUERY:
+		m->u.pid = pid;
+		break;
+	case WIRE_OUTCOME:
+		m->u.outcome.pid = pid;
+		m->u.outcome.outcome = WIRE_OUT_ABORTED;
+		break;
+	}
+}
+
+/* Payload length of each type's sample (PROPOSE with 4 members). */
+static const size_t sample_len[WIRE_TYPE_MAX] = {
+	[WIRE_HELLO] = 24, [WIRE_STATUS] = 56, [WIRE_PROPOSE] = 56 + 4 * 8,
+	[WIRE_VOTE] = 32, [WIRE_COMMIT] = 16, [WIRE_ABORT] = 16, [WIRE_QUERY] = 16,
+	[WIRE_OUTCOME] = 24,
+};
+
+/* Encode into an exactly sized heap buffer (caller frees). */
+static uint8_t *encode_exact(const struct wire_msg *m, size_t *len)
+{
+	uint8_t tmp[WIRE_MAX_FRAME], *buf;
+	int n = wire_encode(m, tmp, sizeof(tmp));
+
+	assert_true(n > 0);
+	buf = malloc((size_t)n);
+	assert_non_null(buf);
+	memcpy(buf, tmp, (size_t)n);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void test_round_trip(void **state)
+{
+	struct wire_msg m, d;
+	unsigned int t;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	for (t = WIRE_HELLO; t < WIRE_TYPE_MAX; t++) {
+		sample(t, &m);
+		buf = encode_exact(&m, &len);
+		assert_int_equal(len, WIRE_HDR_SIZE + sample_len[t]);
+		assert_int_equal(wire_frame_len(buf, len), (int)len);
+		memset(&d, 0xaa, sizeof(d));
+		assert_int_equal(wire_decode(buf, len, &d), 0);
+		/* Unused union bytes are zeroed by decode, as sample() zeroes them. */
+		assert_memory_equal(&m, &d, sizeof(m));
+		free(buf);
+	}
+}
+
+/* A PROPOSE of every size from 1 to 64 members round-trips. */
+static void test_propose_sizes(void **state)
+{
+	struct wire_msg m, d;
+	unsigned int k, i;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	for (k = 1; k <= 64; k++) {
+		sample(WIRE_PROPOSE, &m);
+		m.u.propose.members = k == 64 ? ~0ULL : (1ULL << k) - 1;
+		m.u.propose.count = (uint8_t)k;
+		memset(m.u.propose.incarnations, 0, sizeof(m.u.propose.incarnations));
+		for (i = 0; i < k; i++)
+			m.u.propose.incarnations[i] = ((uint64_t)i << 32) | k;
+		buf = encode_exact(&m, &len);
+		assert_int_equal(len, WIRE_HDR_SIZE + 56 + 8 * k);
+		assert_int_equal(wire_decode(buf, len, &d), 0);
+		assert_memory_equal(&m, &d, sizeof(m));
+		free(buf);
+	}
+}
+
+/* Incarnations past count are not sent, and come back as zero. */
+static void test_propose_ignores_tail(void **state)
+{
+	struct wire_msg m, d;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	sample(WIRE_PROPOSE, &m);
+	m.u.propose.incarnations[10] = 99;
+	buf = encode_exact(&m, &len);
+	assert_int_equal(wire_decode(buf, len, &d), 0);
+	assert_int_equal(d.u.propose.incarnations[10], 0);
+	free(buf);
+}
+
+/* The header and a payload byte for byte: the wire format must not drift. */
+static void test_layout_pinned(void **state)
+{
+	static const uint8_t hello[] = {
+		0x46, 0x4f, 1, WIRE_HELLO, 24, 0, 0, 0, 0, 0, 0, 0,
+		0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,
+		0x80, 0x90, 0xa0, 0xb0, 0xc0, 0xd0, 0xe0, 0xf0,
+		5, 0, 63, 0, 0, 0, 0, 0,
+	};
+	static const uint8_t pid[] = {
+		0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,
+		0xd4, 0xc3, 0xb2, 0xa1, 63, 0, 0, 0,
+	};
+	uint8_t buf[WIRE_MAX_FRAME];
+	struct wire_msg m;
+	int n;
+
+	(void)state;
+	sample(WIRE_HELLO, &m);
+	n = wire_encode(&m, buf, sizeof(buf));
+	assert_int_equal(n, sizeof(hello));
+	assert_memory_equal(buf, hello, sizeof(hello));
+
+	sample(WIRE_COMMIT, &m);
+	n = wire_encode(&m, buf, sizeof(buf));
+	assert_int_equal(n, 12 + 16);
+	assert_memory_equal(buf + 12, pid, sizeof(pid));
+
+	sample(WIRE_STATUS, &m);
+	n = wire_encode(&m, buf, sizeof(buf));
+	assert_int_equal(n, 12 + 56);
+	assert_int_equal(buf[12 + 8], 0x0d);		/* view_id low byte at 8 */
+	assert_int_equal(buf[12 + 24 + 7], 0x80);	/* members high byte at 31 */
+	assert_int_equal(buf[12 + 48], FOTOS_ST_STOPPED);
+	assert_int_equal(buf[12 + 49], 1);
+
+	sample(WIRE_PROPOSE, &m);
+	n = wire_encode(&m, buf, sizeof(buf));
+	assert_int_equal(n, 12 + 56 + 32);
+	assert_memory_equal(buf + 12, pid, sizeof(pid));
+	assert_int_equal(buf[12 + 48], WIRE_KIND_JOIN);
+	assert_int_equal(buf[12 + 49], 4);
+	assert_int_equal(buf[12 + 56], 1000 & 0xff);
+	assert_int_equal(buf[12 + 56 + 24], 1003 & 0xff);
+
+	sample(WIRE_VOTE, &m);
+	n = wire_encode(&m, buf, sizeof(buf));
+	assert_int_equal(n, 12 + 32);
+	assert_int_equal(buf[12 + 16], WIRE_VOTE_NOT_SEEN);
+	assert_int_equal(buf[12 + 24], 0x30);
+
+	sample(WIRE_OUTCOME, &m);
+	n = wire_encode(&m, buf, sizeof(buf));
+	assert_int_equal(n, 12 + 24);
+	assert_int_equal(buf[12 + 16], WIRE_OUT_ABORTED);
+}
+
+/*
+ * Every byte of every sample frame set to every value: decode either fails
+ * with -EPROTO and leaves the message alone, or succeeds and re-encodes to
+ * exactly the corrupted bytes (nothing the decoder accepts is lost).
+ */
+static void test_corrupt_every_byte(void **state)
+{
+	uint8_t out[WIRE_MAX_FRAME];
+	struct wire_msg m, d, canary;
+	unsigned int t, pos, v;
+	uint8_t *buf;
+	size_t len;
+	int ret, fl;
+
+	(void)state;
+	memset(&canary, 0x5a, sizeof(canary));
+	for (t = WIRE_HELLO; t < WIRE_TYPE_MAX; t++) {
+		sample(t, &m);
+		buf = encode_exact(&m, &len);
+		for (pos = 0; pos < len; pos++) {
+			uint8_t orig = buf[pos];
+
+			for (v = 0; v < 256; v++) {
+				buf[pos] = (uint8_t)v;
+				d = canary;
+				ret = wire_decode(buf, len, &d);
+				fl = wire_frame_len(buf, len);
+				if (ret == 0) {
+					assert_int_equal(fl, (int)len);
+					assert_int_equal(wire_encode(&d, out, sizeof(out)), (int)len);
+					assert_memory_equal(out, buf, len);
+				} else {
+					assert_int_equal(ret, -EPROTO);
+					assert_memory_equal(&d, &canary, sizeof(d));
+					/* A shortened length frames a shorter frame. */
+					assert_true(fl == -EPROTO || fl == -EMSGSIZE ||
+						    (fl >= 0 && fl <= (int)len));
+				}
+			}
+			buf[pos] = orig;
+		}
+		free(buf);
+	}
+}
+
+/* Every proper prefix of a frame: "need more" for framing, -EPROTO to decode. */
+static void test_truncations(void **state)
+{
+	struct wire_msg m, d;
+	unsigned int t;
+	size_t len, k;
+	uint8_t *buf, *part;
+
+	(void)state;
+	for (t = WIRE_HELLO; t < WIRE_TYPE_MAX; t++) {
+		sample(t, &m);
+		buf = encode_exact(&m, &len);
+		for (k = 0; k < len; k++) {
+			part = malloc(k ? k : 1);
+			assert_non_null(part);
+			memcpy(part, buf, k);
+			assert_int_equal(wire_frame_len(part, k), 0);
+			assert_int_equal(wire_decode(part, k, &d), -EPROTO);
+			free(part);
+		}
+		free(buf);
+	}
+}
+
+/* Bytes after a frame: framing says where it ends, decode wants it exact. */
+static void test_trailing_bytes(void **state)
+{
+	uint8_t buf[WIRE_MAX_FRAME + 8];
+	struct wire_msg m, d;
+	int n;
+
+	(void)state;
+	sample(WIRE_VOTE, &m);
+	n = wire_encode(&m, buf, sizeof(buf));
+	assert_true(n > 0);
+	memcpy(buf + n, buf, (size_t)n);	/* a second frame behind it */
+	assert_int_equal(wire_frame_len(buf, 2 * (size_t)n), n);
+	assert_int_equal(wire_decode(buf, (size_t)n + 1, &d), -EPROTO);
+	assert_int_equal(wire_decode(buf + n, (size_t)n, &d), 0);
+}
+
+static void put_len(uint8_t *hdr, uint32_t len)
+{
+	hdr[4] = (uint8_t)len;
+	hdr[5] = (uint8_t)(len >> 8);
+	hdr[6] = (uint8_t)(len >> 16);
+	hdr[7] = (uint8_t)(len >> 24);
+}
+
+static void test_header_checks(void **state)
+{
+	uint8_t h[WIRE_HDR_SIZE] = { 0x46, 0x4f, WIRE_VERSION, WIRE_COMMIT, 16 };
+	uint8_t b[WIRE_HDR_SIZE];
+
+	(void)state;
+	assert_int_equal(wire_frame_len(h, sizeof(h)), 0);	/* needs its payload */
+	assert_int_equal(wire_frame_len(h, 0), 0);
+
+	memcpy(b, h, sizeof(b));
+	b[0] = 0x47;
+	assert_int_equal(wire_frame_len(b, 1), 0);		/* magic not complete */
+	assert_int_equal(wire_frame_len(b, 2), -EPROTO);	/* refused early */
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+
+	memcpy(b, h, sizeof(b));
+	b[2] = WIRE_VERSION + 1;
+	assert_int_equal(wire_frame_len(b, 3), -EPROTO);
+
+	memcpy(b, h, sizeof(b));
+	b[3] = 0;
+	assert_int_equal(wire_frame_len(b, 4), -EPROTO);
+	b[3] = WIRE_TYPE_MAX;
+	assert_int_equal(wire_frame_len(b, 4), -EPROTO);
+	b[3] = 0xff;
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+
+	memcpy(b, h, sizeof(b));
+	b[11] = 1;					/* reserved */
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+
+	/* Oversized lengths: -EMSGSIZE before the type's length is looked at. */
+	memcpy(b, h, sizeof(b));
+	put_len(b, WIRE_MAX_PAYLOAD + 1);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EMSGSIZE);
+	put_len(b, 0xffffffffu);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EMSGSIZE);
+
+	/* A length no COMMIT can have is refused without waiting for it. */
+	put_len(b, WIRE_MAX_PAYLOAD);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 17);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 0);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+
+	/* PROPOSE: 56 + 8k for k in 1..64 only. */
+	memcpy(b, h, sizeof(b));
+	b[3] = WIRE_PROPOSE;
+	put_len(b, 56);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 56 + 8 * 65);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 56 + 8 * 3 + 4);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 56 + 8 * 64);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), 0);
+}
+
+/* The encoder refuses a message the decoder would refuse. */
+static void expect_bad(const struct wire_msg *m)
+{
+	uint8_t buf[WIRE_MAX_FRAME];
+
+	memset(buf, 0xee, sizeof(buf));
+	assert_int_equal(wire_encode(m, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(buf[0], 0xee);
+}
+
+/* Patch one field of a sample frame and check decode refuses it. */
+static void decode_bad(unsigned int type, size_t off, const void *val, size_t n)
+{
+	struct wire_msg m, d;
+	uint8_t *buf;
+	size_t len;
+
+	sample(type, &m);
+	buf = encode_exact(&m, &len);
+	memcpy(buf + WIRE_HDR_SIZE + off, val, n);
+	assert_int_equal(wire_decode(buf, len, &d), -EPROTO);
+	free(buf);
+}
+
+static void test_field_checks(void **state)
+{
+	static const uint8_t one = 1, two = 2, six = 6, eight = 8, three = 3, five = 5;
+	static const uint8_t zero = 0, idx64[2] = { 64, 0 }, big16[2] = { 0xff, 0xff };
+	static const uint8_t count3 = 3, count5 = 5;
+	struct wire_msg m;
+
+	(void)state;
+	/* HELLO: from, to < 64; pad 0. */
+	decode_bad(WIRE_HELLO, 16, idx64, 2);
+	decode_bad(WIRE_HELLO, 18, idx64, 2);
+	decode_bad(WIRE_HELLO, 18, big16, 2);
+	decode_bad(WIRE_HELLO, 20, &one, 1);
+	decode_bad(WIRE_HELLO, 23, &one, 1);
+	sample(WIRE_HELLO, &m); m.u.hello.from = 64; expect_bad(&m);
+	sample(WIRE_HELLO, &m); m.u.hello.to = 64; expect_bad(&m);
+	sample(WIRE_HELLO, &m); m.u.hello.pad = 1; expect_bad(&m);
+
+	/* STATUS: known state, busy 0/1, pads 0. */
+	decode_bad(WIRE_STATUS, 48, &six, 1);
+	decode_bad(WIRE_STATUS, 49, &two, 1);
+	decode_bad(WIRE_STATUS, 50, &one, 1);
+	decode_bad(WIRE_STATUS, 55, &one, 1);
+	sample(WIRE_STATUS, &m); m.u.status.state = 6; expect_bad(&m);
+	sample(WIRE_STATUS, &m); m.u.status.busy = 2; expect_bad(&m);
+	sample(WIRE_STATUS, &m); m.u.status.pad1 = 1; expect_bad(&m);
+	sample(WIRE_STATUS, &m); m.u.status.pad2 = 1; expect_bad(&m);
+
+	/* PROPOSE: pid, kind, count = popcount, pads. */
+	decode_bad(WIRE_PROPOSE, 12, idx64, 2);
+	decode_bad(WIRE_PROPOSE, 14, &one, 1);
+	decode_bad(WIRE_PROPOSE, 48, &zero, 1);
+	decode_bad(WIRE_PROPOSE, 48, &five, 1);
+	decode_bad(WIRE_PROPOSE, 49, &count3, 1);	/* length says 4 */
+	decode_bad(WIRE_PROPOSE, 49, &count5, 1);
+	decode_bad(WIRE_PROPOSE, 40, &three, 1);	/* popcount 3 != 4 */
+	decode_bad(WIRE_PROPOSE, 51, &one, 1);
+	decode_bad(WIRE_PROPOSE, 53, &one, 1);
+	sample(WIRE_PROPOSE, &m); m.u.propose.count = 3; expect_bad(&m);
+	sample(WIRE_PROPOSE, &m); m.u.propose.count = 65; expect_bad(&m);
+	sample(WIRE_PROPOSE, &m); m.u.propose.members = 0; m.u.propose.count = 0; expect_bad(&m);
+	sample(WIRE_PROPOSE, &m); m.u.propose.kind = 0; expect_bad(&m);
+	sample(WIRE_PROPOSE, &m); m.u.propose.kind = 5; expect_bad(&m);
+	sample(WIRE_PROPOSE, &m); m.u.propose.pid.proposer = 64; expect_bad(&m);
+	sample(WIRE_PROPOSE, &m); m.u.propose.pid.pad = 1; expect_bad(&m);
+	sample(WIRE_PROPOSE, &m); m.u.propose.pad1 = 1; expect_bad(&m);
+	sample(WIRE_PROPOSE, &m); m.u.propose.pad2 = 1; expect_bad(&m);
+
+	/* VOTE: reason <= 7, pad 0. */
+	decode_bad(WIRE_VOTE, 16, &eight, 1);
+	decode_bad(WIRE_VOTE, 17, &one, 1);
+	decode_bad(WIRE_VOTE, 23, &one, 1);
+	decode_bad(WIRE_VOTE, 12, idx64, 2);
+	sample(WIRE_VOTE, &m); m.u.vote.reason = 8; expect_bad(&m);
+	sample(WIRE_VOTE, &m); m.u.vote.pad[6] = 1; expect_bad(&m);
+
+	/* COMMIT, ABORT, QUERY: the pid. */
+	decode_bad(WIRE_COMMIT, 12, idx64, 2);
+	decode_bad(WIRE_ABORT, 14, &one, 1);
+	decode_bad(WIRE_QUERY, 15, &one, 1);
+	sample(WIRE_QUERY, &m); m.u.pid.proposer = 64; expect_bad(&m);
+
+	/* OUTCOME: outcome <= 2, pad 0. */
+	decode_bad(WIRE_OUTCOME, 16, &three, 1);
+	decode_bad(WIRE_OUTCOME, 17, &one, 1);
+	decode_bad(WIRE_OUTCOME, 23, &one, 1);
+	sample(WIRE_OUTCOME, &m); m.u.outcome.outcome = 3; expect_bad(&m);
+	sample(WIRE_OUTCOME, &m); m.u.outcome.pad[0] = 1; expect_bad(&m);
+
+	/* Unknown type. */
+	memset(&m, 0, sizeof(m));
+	expect_bad(&m);
+	m.type = WIRE_TYPE_MAX;
+	assert_int_equal(wire_encode(&m, (uint8_t[WIRE_MAX_FRAME]){ 0 }, WIRE_MAX_FRAME), -EINVAL);
+}
+
+/* A PROPOSE whose length is right for its count field but not its mask. */
+static void test_propose_count_vs_length(void **state)
+{
+	struct wire_msg m, d;
+	uint8_t *buf, *big;
+	size_t len;
+
+	(void)state;
+	sample(WIRE_PROPOSE, &m);
+	buf = encode_exact(&m, &len);
+	/* Claim 5 members and carry 5 incarnations, mask still has 4 bits. */
+	big = calloc(1, len + 8);
+	assert_non_null(big);
+	memcpy(big, buf, len);
+	big[4] = (uint8_t)(len + 8 - WIRE_HDR_SIZE);
+	big[WIRE_HDR_SIZE + 49] = 5;
+	assert_int_equal(wire_frame_len(big, len + 8), (int)(len + 8));
+	assert_int_equal(wire_decode(big, len + 8, &d), -EPROTO);
+	/* Fix the mask: now it is a good 5-member proposal. */
+	big[WIRE_HDR_SIZE + 40] |= 0x20;
+	assert_int_equal(wire_decode(big, len + 8, &d), 0);
+	assert_int_equal(d.u.propose.count, 5);
+	free(big);
+	free(buf);
+}
+
+static void test_encode_nospc(void **state)
+{
+	uint8_t buf[WIRE_MAX_FRAME];
+	struct wire_msg m;
+	unsigned int t;
+
+	(void)state;
+	for (t = WIRE_HELLO; t < WIRE_TYPE_MAX; t++) {
+		size_t need = WIRE_HDR_SIZE + sample_len[t];
+
+		sample(t, &m);
+		memset(buf, 0xee, sizeof(buf));
+		assert_int_equal(wire_encode(&m, buf, need - 1), -ENOSPC);
+		assert_int_equal(buf[0], 0xee);		/* untouched */
+		assert_int_equal(wire_encode(&m, buf, 0), -ENOSPC);
+		assert_int_equal(wire_encode(&m, buf, need), (int)need);
+	}
+}
+
+static void test_type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(wire_type_name(WIRE_HELLO), "HELLO");
+	assert_string_equal(wire_type_name(WIRE_STATUS), "STATUS");
+	assert_string_equal(wire_type_name(WIRE_PROPOSE), "PROPOSE");
+	assert_string_equal(wire_type_name(WIRE_VOTE), "VOTE");
+	assert_string_equal(wire_type_name(WIRE_COMMIT), "COMMIT");
+	assert_string_equal(wire_type_name(WIRE_ABORT), "ABORT");
+	assert_string_equal(wire_type_name(WIRE_QUERY), "QUERY");
+	assert_string_equal(wire_type_name(WIRE_OUTCOME), "OUTCOME");
+	assert_string_equal(wire_type_name(0), "?");
+	assert_string_equal(wire_type_name(WIRE_TYPE_MAX), "?");
+	assert_string_equal(wire_type_name(0xffffffffu), "?");
+}
+
+/* Published FNV-1a 64 vectors with seed 0; a seed gives another hash. */
+static void test_hash(void **state)
+{
+	(void)state;
+	assert_true(wire_hash("", 0, 0) == 0xcbf29ce484222325ULL);
+	assert_true(wire_hash("a", 1, 0) == 0xaf63dc4c8601ec8cULL);
+	assert_true(wire_hash("foobar", 6, 0) == 0x85944171f73967e8ULL);
+	assert_true(wire_hash("foobar", 6, 1) != wire_hash("foobar", 6, 0));
+	assert_true(wire_hash("foobar", 6, 1) == wire_hash("foobar", 6, 1));
+	assert_true(wire_hash("demo", 4, 0) != wire_hash("demp", 4, 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_propose_sizes),
+		cmocka_unit_test(test_propose_ignores_tail),
+		cmocka_unit_test(test_layout_pinned),
+		cmocka_unit_test(test_corrupt_every_byte),
+		cmocka_unit_test(test_truncations),
+		cmocka_unit_test(test_trailing_bytes),
+		cmocka_unit_test(test_header_checks),
+		cmocka_unit_test(test_field_checks),
+		cmocka_unit_test(test_propose_count_vs_length),
+		cmocka_unit_test(test_encode_nospc),
+		cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_hash),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
+}
