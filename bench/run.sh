@@ -35,8 +35,14 @@ rm -f "$OUT"/*.dat "$OUT"/*.png "$OUT"/*.svg "$OUT"/*.md "$OUT"/*.err "$OUT"/*.g
 BENCH_OUT=$OUT
 export BENCH_OUT
 
-set -- "$B"/bench/bench_*
-if [ ! -x "$1" ]; then
+# The programs only (the build leaves bench_*.d dependency files beside them).
+list=
+for b in "$B"/bench/bench_*; do
+	case $b in *.d | *.o) continue ;; esac
+	[ -f "$b" ] && [ -x "$b" ] && list="$list $b"
+done
+set -- $list
+if [ $# = 0 ]; then
 	echo "bench: no benchmarks in $B/bench: run 'make bench' (it builds them)" >&2
 	exit 1
 fi
@@ -52,7 +58,6 @@ fails=0
 for b in "$@"; do
 	i=$((i + 1))
 	name=${b##*/}
-	[ -x "$b" ] || continue
 	printf '[%d/%d] %s %s... ' "$i" "$TOTAL" "$name" "$ARGS" >&2
 	t0=$(date +%s)
 	if command -v timeout >/dev/null 2>&1; then

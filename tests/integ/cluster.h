@@ -1,0 +1,400 @@
+/* Description: the multi-node test harness. Starts real fotosd processes on
+ * loopback (each its own port, segment and control socket), records every
+ * state and view each node publishes (read from its segment with libfotos,
+ * woken by the futex), and checks the membership guarantees over the whole
+ * history: agreement (same view id => same members), self-inclusion, and
+ * convergence. On failure it prints the history and the agents' logs.
+ *
+ * Header-only; include after harness.h from one test program.
+ */
+#ifndef FOTOS_TEST_CLUSTER_H
+#define FOTOS_TEST_CLUSTER_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fotos.h"
+#include "harness.h"
+
+#define CL_MAX		64
+#define CL_MAX_REC	20000
+
+struct cl_rec {
+	double t;
+	int node;
+	uint64_t gen;		/* agent_start_ns: which life of the agent */
+	uint64_t state, stable, epoch, view_id, members, incarnation;
+};
+
+struct cl_node {
+	pid_t pid;
+	char name[16];
+	char shm[64];
+	char sock[160];
+	char log[160];
+	pthread_t thr;
+	int running;		/* recorder thread started */
+	struct cl_rec last;
+	int have_last;
+	uint64_t starts;
+};
+
+struct cluster {
+	int n;
+	unsigned int hb, to;
+	int base_port;
+	char dir[128];
+	char conf[160];
+	const char *fotosd;
+	struct cl_node node[CL_MAX];
+	pthread_mutex_t mu;
+	struct cl_rec *rec;
+	int nrec;
+	volatile int stop;
+	double t0;
+	char extra_args[256];
+};
+
+static inline double cl_now(const struct cluster *cl)
+{
+	return th_now_s() - cl->t0;
+}
+
+static inline uint64_t cl_all(int n)
+{
+	return n >= 64 ? ~0ull : (1ull << n) - 1;
+}
+
+static struct cluster *cl_current;
+
+/* A recorder thread: follow one node's segment through restarts. */
+static void *cl_recorder(void *arg)
+{
+	struct cl_node *nd = arg;
+	struct cluster *cl = NULL;
+	struct fotos *h = NULL;
+	struct fotos_cursor cur;
+	int idx;
+
+	cl = cl_current;
+	idx = (int)(nd - cl->node);
+	while (!cl->stop) {
+		struct fotos_status st;
+		struct fotos_view v;
+		struct fotos_info info;
+		struct cl_rec r;
+		int i, ret;
+
+		if (!h) {
+			if (fotos_open(nd->shm, &h) < 0) {
+				h = NULL;
+				th_sleep_ms(2);
+				continue;
+			}
+			fotos_cursor_init(h, &cur);
+		}
+		if (fotos_read_status(h, &st) < 0 || fotos_read_view(h, &v) < 0 || fotos_check(h) < 0) {
+			fotos_close(h);
+			h = NULL;
+			continue;
+		}
+		fotos_get_info(h, &info);
+		memset(&r, 0, sizeof(r));
+		r.t = cl_now(cl);
+		r.node = idx;
+		r.gen = info.agent_start_ns;
+		r.state = st.state;
+		r.stable = st.stable;
+		r.epoch = st.epoch;
+		r.view_id = st.view_id;
+		r.incarnation = st.incarnation;
+		/* the state words name the view; only trust a matching snapshot */
+		if (v.view_id == st.view_id)
+			for (i = 0; i < (int)v.count; i++)
+				r.members |= 1ull << v.members[i].index;
+		else
+			r.view_id = ~0ull;	/* mid-publish: read again */
+		if (r.view_id != ~0ull) {
+			pthread_mutex_lock(&cl->mu);
+			if (!nd->have_last || nd->last.state != r.state || nd->last.stable != r.stable ||
+			    nd->last.view_id != r.view_id || nd->last.gen != r.gen ||
+			    nd->last.members != r.members) {
+				if (cl->nrec < CL_MAX_REC)
+					cl->rec[cl->nrec++] = r;
+				nd->last = r;
+				nd->have_last = 1;
+			}
+			pthread_mutex_unlock(&cl->mu);
+		} else {
+			continue;
+		}
+		ret = fotos_wait(h, &cur, FOTOS_EV_ALL, 50);
+		if (ret == -ESTALE) {
+			fotos_close(h);
+			h = NULL;
+		}
+	}
+	if (h)
+		fotos_close(h);
+	return NULL;
+}
+
+static inline void cl_write_conf(struct cluster *cl)
+{
+	FILE *f = fopen(cl->conf, "w");
+	int i;
+
+	CHECK(f != NULL);
+	fprintf(f, "[cluster]\nname = t%d\nheartbeat_ms = %u\ntimeout_ms = %u\n", (int)getpid(),
+		cl->hb, cl->to);
+	for (i = 0; i < cl->n; i++)
+		fprintf(f, "\n[node %s]\naddress = 127.0.0.1:%d\n", cl->node[i].name, cl->base_port + i);
+	fclose(f);
+}
+
+/* Prepare a cluster of n nodes with the given timings (nothing started). */
+static inline void cl_init(struct cluster *cl, int n, unsigned int hb, unsigned int to)
+{
+	int i;
+
+	memset(cl, 0, sizeof(*cl));
+	cl->n = n;
+	cl->hb = hb;
+	cl->to = to;
+	cl->t0 = th_now_s();
+	cl->fotosd = getenv("FOTOSD") ? getenv("FOTOSD") : "build/release/fotosd";
+	/* ports from the pid so concurrent runs do not collide */
+	cl->base_port = 20000 + (int)(getpid() % 600) * 64;
+	snprintf(cl->dir, sizeof(cl->dir), "/tmp/fotos-test-XXXXXX");
+	CHECK(mkdtemp(cl->dir) != NULL);
+	snprintf(cl->conf, sizeof(cl->conf), "%s/cluster.ini", cl->dir);
+	for (i = 0; i < n; i++) {
+		struct cl_node *nd = &cl->node[i];
+
+		snprintf(nd->name, sizeof(nd->name), "n%d", i);
+		snprintf(nd->shm, sizeof(nd->shm), "/fotos-t%d-n%d", (int)getpid(), i);
+		snprintf(nd->sock, sizeof(nd->sock), "%s/n%d.sock", cl->dir, i);
+		snprintf(nd->log, sizeof(nd->log), "%s/n%d.log", cl->dir, i);
+	}
+	pthread_mutex_init(&cl->mu, NULL);
+	cl->rec = calloc(CL_MAX_REC, sizeof(*cl->rec));
+	CHECK(cl->rec != NULL);
+	cl_write_conf(cl);
+	cl_current = cl;
+}
+
+/* Start (or restart) node i: a real fotosd process. */
+static inline void cl_start(struct cluster *cl, int i)
+{
+	struct cl_node *nd = &cl->node[i];
+	pid_t pid;
+
+	CHECK(nd->pid == 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		FILE *lf = fopen(nd->log, "a");
+
+		if (lf) {
+			dup2(fileno(lf), 1);
+			dup2(fileno(lf), 2);
+		}
+		execl(cl->fotosd, "fotosd", "--config", cl->conf, "--node", nd->name,
+		      "--shm", nd->shm, "--control", nd->sock, "--log-level", "info",
+		      cl->extra_args[0] ? cl->extra_args : NULL, (char *)NULL);
+		fprintf(stderr, "exec %s: %s\n", cl->fotosd, strerror(errno));
+		_exit(127);
+	}
+	nd->pid = pid;
+	nd->starts++;
+	if (!nd->running) {
+		CHECK(pthread_create(&nd->thr, NULL, cl_recorder, nd) == 0);
+		nd->running = 1;
+	}
+}
+
+static inline void cl_start_all(struct cluster *cl)
+{
+	int i;
+
+	for (i = 0; i < cl->n; i++)
+		cl_start(cl, i);
+}
+
+/* Send sig to node i; for SIGKILL/SIGTERM also reap it. */
+static inline void cl_signal(struct cluster *cl, int i, int sig)
+{
+	struct cl_node *nd = &cl->node[i];
+
+	CHECK(nd->pid > 0);
+	kill(nd->pid, sig);
+	if (sig == SIGKILL || sig == SIGTERM) {
+		if (sig == SIGTERM && th_wait_pid(nd->pid, 5000) != 0)
+			kill(nd->pid, SIGKILL);
+		waitpid(nd->pid, NULL, 0);
+		nd->pid = 0;
+	}
+}
+
+/* The latest record of node i (under the lock). */
+static inline int cl_latest(struct cluster *cl, int i, struct cl_rec *out)
+{
+	int ok;
+
+	pthread_mutex_lock(&cl->mu);
+	ok = cl->node[i].have_last;
+	if (ok)
+		*out = cl->node[i].last;
+	pthread_mutex_unlock(&cl->mu);
+	return ok;
+}
+
+/*
+ * Wait until every node in nodes is stable in one view whose members are
+ * exactly members. Returns the seconds it took, or -1 after timeout_ms.
+ */
+static inline double cl_wait_view(struct cluster *cl, uint64_t nodes, uint64_t members,
+				  int timeout_ms)
+{
+	double t0 = th_now_s();
+
+	for (;;) {
+		uint64_t vid = 0;
+		int i, ok = 1;
+
+		for (i = 0; i < cl->n && ok; i++) {
+			struct cl_rec r;
+
+			if (!(nodes & (1ull << i)))
+				continue;
+			if (!cl_latest(cl, i, &r) || r.gen == 0 || !r.stable || r.members != members ||
+			    (vid && r.view_id != vid) || cl->node[i].pid == 0) {
+				ok = 0;
+				break;
+			}
+			vid = r.view_id;
+		}
+		if (ok)
+			return th_now_s() - t0;
+		if ((th_now_s() - t0) * 1000 > timeout_ms)
+			return -1;
+		th_sleep_ms(1);
+	}
+}
+
+static inline void cl_print_members(uint64_t m, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < 64 && off + 5 < len; i++)
+		if (m & (1ull << i))
+			off += (size_t)snprintf(buf + off, len - off, "%sn%d", off ? "," : "", i);
+	if (!off)
+		snprintf(buf, len, "-");
+}
+
+static inline void cl_dump(struct cluster *cl)
+{
+	char mb[256], cmd[400];
+	int i;
+
+	fprintf(stderr, "---- history (%d records) ----\n", cl->nrec);
+	for (i = 0; i < cl->nrec; i++) {
+		const struct cl_rec *r = &cl->rec[i];
+
+		cl_print_members(r->members, mb, sizeof(mb));
+		fprintf(stderr, "%8.3f n%d gen %llx %-8s stable %d epoch %llu view %016llx members %s\n",
+			r->t, r->node, (unsigned long long)(r->gen % 0x10000),
+			fotos_state_name(r->state), (int)r->stable, (unsigned long long)r->epoch,
+			(unsigned long long)r->view_id, mb);
+	}
+	for (i = 0; i < cl->n; i++) {
+		fprintf(stderr, "---- log of n%d (last 40 lines) ----\n", i);
+		snprintf(cmd, sizeof(cmd), "tail -n 40 %s 1>&2", cl->node[i].log);
+		if (system(cmd) != 0)
+			fprintf(stderr, "(no log)\n");
+	}
+}
+
+/*
+ * The guarantees over the whole history: every two records with the same
+ * view id have the same members; an operational record includes its own
+ * node; epochs of one network's views never go backwards on a node's life.
+ * Returns 0, or prints the offending records and the history and fails.
+ */
+static inline void cl_check_history(struct cluster *cl)
+{
+	int i, j, bad = 0;
+
+	pthread_mutex_lock(&cl->mu);
+	for (i = 0; i < cl->nrec && bad < 5; i++) {
+		const struct cl_rec *r = &cl->rec[i];
+		int op = r->state == FOTOS_STABLE || r->state == FOTOS_UNSTABLE;
+
+		if (op && (!(r->members & (1ull << r->node)) || r->epoch == 0 || r->view_id == 0)) {
+			fprintf(stderr, "SELF-INCLUSION broken: n%d at %.3f publishes an operational "
+				"view without itself\n", r->node, r->t);
+			bad++;
+		}
+		if (!op && r->view_id)
+			continue;
+		for (j = i + 1; j < cl->nrec && r->view_id; j++) {
+			const struct cl_rec *q = &cl->rec[j];
+
+			if (q->view_id == r->view_id && q->members != r->members) {
+				fprintf(stderr, "AGREEMENT broken: view %016llx is %llx on n%d at %.3f "
+					"but %llx on n%d at %.3f\n", (unsigned long long)r->view_id,
+					(unsigned long long)r->members, r->node, r->t,
+					(unsigned long long)q->members, q->node, q->t);
+				bad++;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&cl->mu);
+	if (bad) {
+		cl_dump(cl);
+		FAIL("membership guarantees broken (see above)");
+	}
+}
+
+/* Stop everything; check the history; remove the directory. */
+static inline void cl_finish(struct cluster *cl)
+{
+	char cmd[200];
+	int i;
+
+	for (i = 0; i < cl->n; i++)
+		if (cl->node[i].pid > 0) {
+			kill(cl->node[i].pid, SIGCONT);
+			cl_signal(cl, i, SIGTERM);
+		}
+	cl->stop = 1;
+	for (i = 0; i < cl->n; i++)
+		if (cl->node[i].running)
+			pthread_join(cl->node[i].thr, NULL);
+	cl_check_history(cl);
+	for (i = 0; i < cl->n; i++)
+		shm_unlink(cl->node[i].shm);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", cl->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", cl->dir);
+	free(cl->rec);
+}
+
+/* Fail with the history if a wait did not converge. */
+#define CL_EXPECT(cl, secs, what) do {					\
+	if ((secs) < 0) {						\
+		cl_dump(cl);						\
+		FAIL("%s: did not converge in time", what);		\
+	}								\
+} while (0)
+
+#endif
