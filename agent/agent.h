@@ -74,6 +74,11 @@ struct peer {
 	struct wire_status st;	/* last gossip */
 	int have_st;		/* st received on the current link */
 	uint64_t ups, downs;	/* link flaps, for `peers` */
+	uint64_t up_since_ns;	/* when the current link came up */
+	/* hold-down of a flapping node (see memb.c) */
+	uint32_t removals;	/* times removed lately */
+	uint64_t removed_inc;	/* incarnation it had when last removed */
+	uint64_t removed_ns;
 };
 
 /* ---- membership ---- */
@@ -117,6 +122,7 @@ struct memb {
 	uint32_t backoff_ms;
 	uint64_t need_since_ns;		/* when a change first seemed needed */
 	uint64_t removed_count;
+	uint64_t quarantine_until_ns;	/* left a network: no new one before this */
 	uint64_t views_installed;
 };
 
@@ -177,6 +183,8 @@ void memb_on_msg(struct agent *a, int peer, const struct wire_msg *m);
 void memb_tick(struct agent *a);
 void memb_evaluate(struct agent *a);
 void memb_status(const struct agent *a, struct wire_status *st);
+int memb_primary(const struct agent *a);
+uint64_t memb_hold_ms(const struct agent *a, int peer);
 
 /* pub.c */
 void pub_all(struct agent *a);

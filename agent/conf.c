@@ -45,9 +45,11 @@ static const struct num_key num_keys[] = {
 	{ "retry_min_ms", offsetof(struct conf, retry_min_ms), 1, 60000 },
 	{ "retry_max_ms", offsetof(struct conf, retry_max_ms), 1, 600000 },
 	{ "start_wait_ms", offsetof(struct conf, start_wait_ms), 0, 600000 },
+	{ "hold_down_ms", offsetof(struct conf, hold_down_ms), 0, 600000 },
 };
 #define NUM_KEYS	(sizeof(num_keys) / sizeof(num_keys[0]))
 #define KEY_NAME	NUM_KEYS	/* index of "name" in parser.key_line */
+#define KEY_ARBITER	(NUM_KEYS + 1)
 
 struct parser {
 	struct conf c;			/* the copy being built */
@@ -57,7 +59,7 @@ struct parser {
 	int line;			/* current line, from 1 */
 	int sect;			/* SECT_* */
 	int addr_line;			/* line of the current node's address, 0 none */
-	int key_line[NUM_KEYS + 1];	/* where each [cluster] key was set */
+	int key_line[NUM_KEYS + 2];	/* where each [cluster] key was set */
 };
 
 /* Why an address was refused, so the error can say which part is wrong. */
@@ -400,10 +402,10 @@ static int on_cluster_key(struct parser *ps, struct span key, struct span val)
 	uint64_t v;
 	int ret;
 
-	for (i = 0; i <= NUM_KEYS; i++)
-		if (span_is(key, i == KEY_NAME ? "name" : num_keys[i].name))
+	for (i = 0; i <= KEY_ARBITER; i++)
+		if (span_is(key, i == KEY_NAME ? "name" : i == KEY_ARBITER ? "arbiter" : num_keys[i].name))
 			break;
-	if (i > NUM_KEYS)
+	if (i > KEY_ARBITER)
 		return perr(ps, ps->line, "unknown key '%s' in [cluster]", quote(kq, key));
 	/* A key set twice in one file is almost always an editing slip. */
 	if (ps->key_line[i])
@@ -415,6 +417,12 @@ static int on_cluster_key(struct parser *ps, struct span key, struct span val)
 		if (ret < 0)
 			return ret;
 		span_copy(ps->c.cluster, sizeof(ps->c.cluster), val);
+	} else if (i == KEY_ARBITER) {
+		ret = conf_parse_arbiter(val.p, val.n);
+		if (ret < 0)
+			return perr(ps, ps->line, "unknown arbiter '%s' (none or majority)",
+				    quote(q, val));
+		ps->c.arbiter = ret;
 	} else {
 		const struct num_key *k = &num_keys[i];
 
@@ -579,6 +587,15 @@ out:
 	return ret;
 }
 
+int conf_parse_arbiter(const char *s, size_t n)
+{
+	if (n == 4 && !memcmp(s, "none", 4))
+		return ARBITER_NONE;
+	if (n == 8 && !memcmp(s, "majority", 8))
+		return ARBITER_MAJORITY;
+	return -EINVAL;
+}
+
 void conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -588,6 +605,8 @@ void conf_defaults(struct conf *c)
 	c->retry_min_ms = 20;
 	c->retry_max_ms = 1000;
 	c->start_wait_ms = 0;
+	c->hold_down_ms = 1000;
+	c->arbiter = ARBITER_NONE;
 	c->nnodes = 0;
 	c->self = -1;
 	/* shm_name and control_path stay empty: conf_finish() fills them. */

@@ -11,6 +11,10 @@
  *   retry_max_ms = 1000      ; back-off ceiling
  *   start_wait_ms = 0        ; 0: timeout_ms. Wait this long for peers
  *                            ; before starting a network alone
+ *   hold_down_ms = 1000      ; a node removed twice in a row is kept out
+ *                            ; until its links were up this long, doubling
+ *                            ; on each further removal (max 64x)
+ *   arbiter = none           ; none | majority: who may be primary
  *
  *   [node n1]
  *   address = 127.0.0.1:7101 ; IPv4 a.b.c.d:port or IPv6 [addr]:port
@@ -25,6 +29,13 @@
 #include <sys/socket.h>
 
 #include "fotos_abi.h"
+
+/* Who decides which network is the primary one after a partition. */
+enum conf_arbiter {
+	ARBITER_NONE = 0,	/* every network is primary: no split-brain protection */
+	ARBITER_MAJORITY = 1,	/* a stable view of more than half the configured
+				 * nodes (exactly half: holding the first node) */
+};
 
 struct conf_node {
 	char name[FOTOS_NAME_MAX];
@@ -41,6 +52,8 @@ struct conf {
 	unsigned int retry_min_ms;
 	unsigned int retry_max_ms;
 	unsigned int start_wait_ms;
+	unsigned int hold_down_ms;	/* first hold-down of a flapping node */
+	int arbiter;			/* enum conf_arbiter */
 	unsigned int nnodes;
 	struct conf_node nodes[FOTOS_MAX_NODES];	/* in file order: index = position */
 	int self;			/* index of this node, -1 until chosen */
@@ -60,7 +73,7 @@ void conf_defaults(struct conf *c);
  *   "fotos.ini:7: unknown key 'heartbeat' in [cluster]"
  * and leaves c unchanged (parses into a copy). Checks: unknown sections and
  * keys, duplicate node names or addresses, bad addresses/ports, numbers out
- * of range (heartbeat_ms 1..60000, timeout_ms > heartbeat_ms, ...), names
+ * of range (heartbeat_ms 1..60000, timeout_ms 2..600000, ...), names
  * longer than FOTOS_NAME_MAX-1 or with characters outside [A-Za-z0-9_.-],
  * more than FOTOS_MAX_NODES nodes, a node without an address.
  */
@@ -74,6 +87,9 @@ int conf_load(struct conf *c, const char *fname, char *err, size_t errlen);
  * Parse "a.b.c.d:port" or "[v6]:port" into ss. 0 or -EINVAL.
  */
 int conf_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len);
+
+/* ARBITER_* for "none"/"majority" (n bytes), or -EINVAL. */
+int conf_parse_arbiter(const char *s, size_t n);
 
 /* Index of the node called name, or -1. */
 int conf_find_node(const struct conf *c, const char *name);

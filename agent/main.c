@@ -36,6 +36,11 @@ static void usage(FILE *f)
 "  --retry-max-ms N     back-off ceiling (1000)\n"
 "  --start-wait-ms N    wait this long for peers before starting a network\n"
 "                       without them (default: the timeout)\n"
+"  --hold-down-ms N     a node removed twice in a row stays out until its links\n"
+"                       were up this long, doubling each time (1000; 0: off)\n"
+"  --arbiter KIND       none (every network is primary) or majority (a stable\n"
+"                       view of more than half the nodes, or exactly half with\n"
+"                       the first configured node, is primary) (none)\n"
 "  --shm NAME           shared-memory segment to publish (/fotos)\n"
 "  --control PATH       control socket (/run/fotos/NODE.sock)\n"
 "  --log-level LEVEL    error, warn, info or debug (info)\n"
@@ -99,7 +104,7 @@ static int add_peer(struct conf *c, const char *spec)
 
 enum {
 	OPT_CONFIG = 256, OPT_NODE, OPT_PEER, OPT_CLUSTER, OPT_HB, OPT_TIMEOUT, OPT_RMIN,
-	OPT_RMAX, OPT_SWAIT, OPT_SHM, OPT_CONTROL, OPT_LOG, OPT_VERSION,
+	OPT_RMAX, OPT_SWAIT, OPT_SHM, OPT_CONTROL, OPT_LOG, OPT_VERSION, OPT_HOLD, OPT_ARBITER,
 };
 
 static const struct option opts[] = {
@@ -112,6 +117,8 @@ static const struct option opts[] = {
 	{ "retry-min-ms", required_argument, NULL, OPT_RMIN },
 	{ "retry-max-ms", required_argument, NULL, OPT_RMAX },
 	{ "start-wait-ms", required_argument, NULL, OPT_SWAIT },
+	{ "hold-down-ms", required_argument, NULL, OPT_HOLD },
+	{ "arbiter", required_argument, NULL, OPT_ARBITER },
 	{ "shm", required_argument, NULL, OPT_SHM },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "log-level", required_argument, NULL, OPT_LOG },
@@ -167,6 +174,14 @@ static int parse_args(int argc, char **argv, struct conf *c, char *node, size_t 
 		case OPT_RMIN: num = &c->retry_min_ms; break;
 		case OPT_RMAX: num = &c->retry_max_ms; break;
 		case OPT_SWAIT: num = &c->start_wait_ms; break;
+		case OPT_HOLD: num = &c->hold_down_ms; break;
+		case OPT_ARBITER:
+			c->arbiter = conf_parse_arbiter(optarg, strlen(optarg));
+			if (c->arbiter < 0) {
+				fprintf(stderr, "fotosd: --arbiter '%s': want none or majority\n", optarg);
+				return 2;
+			}
+			break;
 		case OPT_SHM:
 			if (optarg[0] != '/' || strchr(optarg + 1, '/') || strlen(optarg) < 2 ||
 			    strlen(optarg) >= 64) {

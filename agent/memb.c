@@ -21,6 +21,18 @@
  *           choice on every node). Proposed by the lowest-indexed remaining
  *           member; others after a grace period.
  *
+ * Hold-down (no churn): a node removed while its process lived on (a
+ * flapping link, a pause) may join again only once its link has been up for
+ * hold_down_ms since the removal, doubling with each further removal up to
+ * 64 times; a restarted node (new incarnation) joins at once unless it
+ * crash-loops. The count decays once it has been a member for a while.
+ *
+ * Primary: with arbiter = majority, a stable view of more than half of the
+ * configured nodes, or exactly half holding the first configured node. Two
+ * such views cannot exist on disjoint sides. A node that leaves a network
+ * waits out a quarantine (timeout + 2 heartbeats) before it joins another,
+ * so the members it left have noticed before it counts elsewhere.
+ *
  * A participant that loses the proposer while voted yes asks the other
  * participants (QUERY): if any committed, it commits; if every live one
  * answers "not committed" (having lost the proposer too), all abort. A
@@ -96,6 +108,43 @@ void memb_init(struct agent *a)
 	mb->state = FOTOS_ST_STARTING;
 	mb->start_ns = a->now ? a->now : now_ns();
 	mb->backoff_ms = a->conf.retry_min_ms;
+}
+
+int memb_primary(const struct agent *a)
+{
+	const struct memb *mb = &a->memb;
+	int n, total = (int)a->conf.nnodes;
+
+	if (!mb->in_network || !operational(mb->state))
+		return 0;
+	if (a->conf.arbiter == ARBITER_NONE)
+		return 1;
+	if (mb->state != FOTOS_ST_STABLE)
+		return 0;	/* a change is pending: the quorum is not known */
+	n = __builtin_popcountll(mb->view.members);
+	return 2 * n > total || (2 * n == total && (mb->view.members & 1));
+}
+
+uint64_t memb_hold_ms(const struct agent *a, int peer)
+{
+	const struct peer *p = &a->peers[peer];
+	uint32_t k;
+
+	if (!a->conf.hold_down_ms || !p->removals)
+		return 0;
+	if (p->incarnation == p->removed_inc)
+		k = p->removals - 1;		/* same life: it flapped */
+	else if (p->removals >= 3)
+		k = p->removals - 3;		/* restarted, again and again */
+	else
+		return 0;
+	return (uint64_t)a->conf.hold_down_ms << (k > 6 ? 6 : k);
+}
+
+static void quarantine(struct agent *a)
+{
+	a->memb.quarantine_until_ns = a->now + ((uint64_t)a->conf.timeout_ms +
+						2ull * a->conf.heartbeat_ms) * 1000000ull;
 }
 
 void memb_status(const struct agent *a, struct wire_status *st)
@@ -193,6 +242,16 @@ static void install(struct agent *a, const struct proposal *pr)
 	if (!(p->members & mask_of(a->self))) {
 		log_err("refusing to install a view without self");
 		return;
+	}
+	if (mb->in_network) {
+		uint64_t gone = mb->view.members & ~p->members;
+
+		for (i = 0; i < FOTOS_MAX_NODES; i++)
+			if (gone & mask_of((int)i)) {
+				a->peers[i].removals++;
+				a->peers[i].removed_inc = mb->view.inc[i];
+				a->peers[i].removed_ns = a->now;
+			}
 	}
 	mb->view.epoch = p->kind == WIRE_KIND_START ? 1 : p->base_epoch + 1;
 	mb->view.net_id = p->net_id;
@@ -318,6 +377,7 @@ static void become_removed(struct agent *a, int by)
 		unlock(a, 1);
 	mb->removed_count++;
 	mb->in_network = 0;
+	quarantine(a);
 	memset(&mb->view, 0, sizeof(mb->view));
 	set_state(a, FOTOS_ST_REMOVED);
 	mb->next_try_ns = 0;
@@ -332,6 +392,7 @@ static void leave_for_merge(struct agent *a, int via)
 
 	log_info("network of %s is preferred to ours: leaving to join it", nname(a, via));
 	mb->in_network = 0;
+	quarantine(a);
 	memset(&mb->view, 0, sizeof(mb->view));
 	set_state(a, FOTOS_ST_JOINING);
 	pub_all(a);
@@ -508,7 +569,8 @@ static void evaluate_outsider(struct agent *a)
 	if (mb->state == FOTOS_ST_STARTING && (since >= wait || seen != mask_of(a->self)))
 		set_state(a, FOTOS_ST_JOINING);
 	pub_all(a);
-	if (mb->proposing || mb->locked || a->now < mb->next_try_ns)
+	if (mb->proposing || mb->locked || a->now < mb->next_try_ns ||
+	    a->now < mb->quarantine_until_ns)
 		return;
 
 	/* A network to join: the preferred one among those seen. */
@@ -652,6 +714,16 @@ static int judge(struct agent *a, const struct wire_propose *p, const struct pro
 		if (p->members != (mb->view.members | mask_of(p->pid.proposer)) ||
 		    (mb->view.members & mask_of(p->pid.proposer)))
 			return WIRE_VOTE_BAD;
+		if (memb_hold_ms(a, p->pid.proposer)) {
+			const struct peer *j = &a->peers[p->pid.proposer];
+			uint64_t since = j->up_since_ns > j->removed_ns ? j->up_since_ns : j->removed_ns;
+			uint64_t hold = memb_hold_ms(a, p->pid.proposer) * 1000000ull;
+
+			if (a->now - since < hold) {
+				*detail = (hold - (a->now - since)) / 1000000ull;
+				return WIRE_VOTE_HOLD_DOWN;
+			}
+		}
 		break;
 	case WIRE_KIND_REMOVE:
 		if (!mb->in_network || p->base_view_id != mb->view.view_id)
@@ -814,5 +886,21 @@ void memb_tick(struct agent *a)
 		start_query(a);
 	if (mb->locked && mb->lock.querying)
 		query_check(a);
+	/* A node that has stayed a member with a healthy link for a while
+	 * (30 s, or 8 hold-downs) is forgiven its past removals. */
+	if (mb->in_network) {
+		int i;
+
+		for (i = 0; i < (int)a->conf.nnodes; i++) {
+			struct peer *p = &a->peers[i];
+			uint64_t calm = 8 * memb_hold_ms(a, i) * 1000000ull;
+
+			if (calm < 30000000000ull)
+				calm = 30000000000ull;
+			if (p->removals && p->up && (mb->view.members & mask_of(i)) &&
+			    a->now - p->up_since_ns > calm && a->now - p->removed_ns > calm)
+				p->removals = 0;
+		}
+	}
 	memb_evaluate(a);
 }

@@ -228,6 +228,7 @@ static void link_up(struct agent *a, int slot, int peer, uint64_t inc)
 	p->incarnation = inc;
 	p->have_st = 0;
 	p->ups++;
+	p->up_since_ns = a->now;
 	p->backoff_ms = a->conf.retry_min_ms;
 	p->last_tx_ns = 0;
 	a->conns[slot].peer = peer;

@@ -47,7 +47,7 @@ void pub_all(struct agent *a)
 
 	w[FOTOS_SW_STATE] = (uint64_t)mb->state;
 	w[FOTOS_SW_STABLE] = op && mb->state == FOTOS_ST_STABLE;
-	w[FOTOS_SW_PRIMARY] = op;	/* no arbiter configured: every network is primary */
+	w[FOTOS_SW_PRIMARY] = (uint64_t)memb_primary(a);
 	w[FOTOS_SW_EPOCH] = mb->in_network ? mb->view.epoch : 0;
 	w[FOTOS_SW_VIEW_ID] = mb->in_network ? mb->view.view_id : 0;
 	w[FOTOS_SW_NODE_INDEX] = (uint64_t)a->self;

@@ -172,7 +172,7 @@ static int msg_ok(const struct wire_msg *m)
 		       p->pad1 == 0 && p->pad2 == 0;
 	}
 	case WIRE_VOTE:
-		return pid_ok(&m->u.vote.pid) && m->u.vote.reason <= WIRE_VOTE_BAD &&
+		return pid_ok(&m->u.vote.pid) && m->u.vote.reason <= WIRE_VOTE_MAX &&
 		       all_zero(m->u.vote.pad, sizeof(m->u.vote.pad));
 	case WIRE_COMMIT:
 	case WIRE_ABORT:

@@ -97,6 +97,8 @@ enum wire_vote_reason {
 	WIRE_VOTE_IN_NETWORK = 5,	/* START but I am in a network */
 	WIRE_VOTE_ABORTED = 6,		/* I already consider it aborted */
 	WIRE_VOTE_BAD = 7,		/* inconsistent proposal */
+	WIRE_VOTE_HOLD_DOWN = 8,	/* joiner flapped: its links must stay up longer */
+	WIRE_VOTE_MAX = 8,
 };
 
 struct wire_vote {

@@ -43,7 +43,9 @@
 struct side {
 	_Atomic uint64_t t_pub;
 	_Atomic uint32_t woke;
-	_Atomic uint32_t ready;
+	_Atomic uint32_t ready;		/* waiters that started the current phase */
+	_Atomic uint32_t phase;		/* bumped when the writer switches kind */
+	_Atomic int kind;		/* enum kind of the current phase */
 	_Atomic int quit;
 	_Alignas(64) _Atomic uint32_t bare_word;	/* the baseline futex */
 	_Alignas(64) _Atomic uint32_t bare_waiters;
@@ -83,19 +85,18 @@ static void note_wake(int i, uint64_t t)
 	atomic_fetch_add_explicit(&sd->woke, 1, memory_order_release);
 }
 
-static void waiter_fotos(int i, int cpu)
+/* Sleep in fotos_wait() and note each wake-up until the phase changes. */
+static void phase_fotos(int i, uint32_t ph)
 {
 	struct fotos_cursor c;
 
-	bench_pin(cpu);
 	fotos_cursor_init(h, &c);
-	atomic_fetch_add(&sd->ready, 1);
 	for (;;) {
 		int ret = fotos_wait(h, &c, FOTOS_EV_VIEW, WAIT_MS);
 		uint64_t t = bench_now_ns();
 
-		if (atomic_load_explicit(&sd->quit, memory_order_relaxed))
-			_exit(0);
+		if (atomic_load(&sd->phase) != ph)
+			return;
 		if (ret == -ETIMEDOUT || ret == -EINTR)
 			continue;
 		if (ret < 0) {
@@ -106,14 +107,12 @@ static void waiter_fotos(int i, int cpu)
 	}
 }
 
-static void waiter_futex(int i, int cpu)
+/* The baseline: bare FUTEX_WAIT on a shared word, until the phase changes. */
+static void phase_futex(int i, uint32_t ph)
 {
 	struct timespec rel = { WAIT_MS / 1000, 0 };
-	uint32_t v;
+	uint32_t v = atomic_load(&sd->bare_word);
 
-	bench_pin(cpu);
-	v = atomic_load(&sd->bare_word);
-	atomic_fetch_add(&sd->ready, 1);
 	for (;;) {
 		uint32_t nv;
 		uint64_t t;
@@ -123,13 +122,32 @@ static void waiter_futex(int i, int cpu)
 			fotos_futex_wait(&sd->bare_word, v, &rel);
 		t = bench_now_ns();
 		atomic_fetch_sub_explicit(&sd->bare_waiters, 1, memory_order_release);
-		if (atomic_load_explicit(&sd->quit, memory_order_relaxed))
-			_exit(0);
+		if (atomic_load(&sd->phase) != ph)
+			return;
 		nv = atomic_load_explicit(&sd->bare_word, memory_order_acquire);
 		if (nv == v)
-			continue;	/* spurious or slice timeout */
+			continue;	/* spurious, or the slice timed out */
 		v = nv;
 		note_wake(i, t);
+	}
+}
+
+/* A waiter process: serves both kinds, switched by the writer's phase. */
+static void waiter(int i, int cpu)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	bench_pin(cpu);
+	for (;;) {
+		uint32_t ph = atomic_load(&sd->phase);
+		int k = atomic_load(&sd->kind);
+
+		if (atomic_load(&sd->quit))
+			_exit(0);
+		atomic_fetch_add(&sd->ready, 1);
+		if (k == K_FOTOS)
+			phase_fotos(i, ph);
+		else
+			phase_futex(i, ph);
 	}
 }
 
@@ -139,40 +157,42 @@ static uint32_t waiting(enum kind k)
 }
 
 /*
- * One configuration: n waiters of kind k on CPU0, the writer on wcpu.
- * Fills first (and last, for n > 1). 0 or -errno.
+ * Switch every waiter to kind k: bump the phase, then keep ringing both
+ * bells until all have started the new phase (a waiter may have missed a
+ * ring while it was between phases). 0 or -ETIMEDOUT.
  */
-static int run(enum kind k, int n, int wcpu, unsigned int rounds,
-	       struct bench_samples *first, struct bench_samples *last)
+static int set_phase(enum kind k, int n)
 {
-	pid_t pids[MAXW];
+	uint64_t deadline = bench_now_ns() + 20000000000ull;
+
+	atomic_store(&sd->ready, 0);
+	atomic_store(&sd->kind, k);
+	atomic_fetch_add(&sd->phase, 1);
+	while (atomic_load(&sd->ready) < (uint32_t)n) {
+		if (bench_now_ns() > deadline) {
+			fprintf(stderr, "bench_wake: only %u of %d waiters switched phase\n",
+				atomic_load(&sd->ready), n);
+			return -ETIMEDOUT;
+		}
+		publish_view();
+		bare_wake();
+		bench_sleep_ns(1000000);
+	}
+	bench_sleep_ns(2000000);
+	return 0;
+}
+
+/* rounds publishes of kind k to the n waiters; fills first (and last). */
+static int measure(enum kind k, int n, unsigned int rounds, struct bench_samples *first,
+		   struct bench_samples *last)
+{
 	uint64_t settle = n == 1 ? 200000 : n <= 100 ? 2000000 : 10000000;
 	unsigned int r;
-	int i, ret = 0, started = 0;
+	int i, ret;
 
-	atomic_store(&sd->quit, 0);
-	atomic_store(&sd->ready, 0);
-	bench_pin(wcpu);
-	for (i = 0; i < n; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0) {
-			ret = -errno;
-			fprintf(stderr, "bench_wake: fork waiter %d: %s\n", i, strerror(errno));
-			goto out;
-		}
-		if (pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (k == K_FOTOS)
-				waiter_fotos(i, 0);
-			else
-				waiter_futex(i, 0);
-		}
-		pids[started++] = pid;
-	}
-	while (atomic_load(&sd->ready) < (uint32_t)n)
-		bench_sleep_ns(100000);
-
+	ret = set_phase(k, n);
+	if (ret < 0)
+		return ret;
 	for (r = 0; r < rounds; r++) {
 		uint64_t t0, deadline = bench_now_ns() + 10000000000ull, lo = UINT64_MAX, hi = 0;
 
@@ -180,8 +200,7 @@ static int run(enum kind k, int n, int wcpu, unsigned int rounds,
 		while (waiting(k) < (uint32_t)n) {
 			if (bench_now_ns() > deadline) {
 				fprintf(stderr, "bench_wake: only %u of %d waiters sleep\n", waiting(k), n);
-				ret = -ETIMEDOUT;
-				goto out;
+				return -ETIMEDOUT;
 			}
 			bench_sleep_ns(20000);
 		}
@@ -199,8 +218,7 @@ static int run(enum kind k, int n, int wcpu, unsigned int rounds,
 			if (bench_now_ns() > deadline) {
 				fprintf(stderr, "bench_wake: only %u of %d waiters woke\n",
 					atomic_load(&sd->woke), n);
-				ret = -ETIMEDOUT;
-				goto out;
+				return -ETIMEDOUT;
 			}
 			/* Block, as an agent going back to its ring would. */
 			bench_sleep_ns(n == 1 ? 10000 : 100000);
@@ -215,18 +233,62 @@ static int run(enum kind k, int n, int wcpu, unsigned int rounds,
 		if (last)
 			samples_add(last, (double)(hi - t0));
 	}
+	return 0;
+}
+
+/*
+ * One placement: n waiter processes on CPU0, the writer on wcpu; the
+ * bare futex and fotos_wait alternate in two chunks each so that drift
+ * (other load, frequency) hits both alike. 0 or -errno.
+ */
+static int run(int n, int wcpu, unsigned int rounds, struct bench_samples *ff,
+	       struct bench_samples *fl, struct bench_samples *bf, struct bench_samples *bl)
+{
+	int i, ret = 0, started = 0, reaped = 0;
+
+	atomic_store(&sd->quit, 0);
+	atomic_store(&sd->ready, 0);
+	atomic_store(&sd->kind, K_FUTEX);
+	bench_pin(wcpu);
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			ret = -errno;
+			fprintf(stderr, "bench_wake: fork waiter %d: %s\n", i, strerror(errno));
+			goto out;
+		}
+		if (pid == 0)
+			waiter(i, 0);
+		started++;
+	}
+	while (atomic_load(&sd->ready) < (uint32_t)n)
+		bench_sleep_ns(1000000);
+
+	ret = measure(K_FUTEX, n, rounds / 2, bf, bl);
+	if (!ret)
+		ret = measure(K_FOTOS, n, rounds / 2, ff, fl);
+	if (!ret)
+		ret = measure(K_FUTEX, n, rounds - rounds / 2, bf, bl);
+	if (!ret)
+		ret = measure(K_FOTOS, n, rounds - rounds / 2, ff, fl);
 out:
 	atomic_store(&sd->quit, 1);
-	if (k == K_FOTOS)
-		publish_view();
-	else
-		bare_wake();
-	for (i = 0; i < started; i++) {
+	atomic_fetch_add(&sd->phase, 1);
+	while (reaped < started) {
 		int st;
+		pid_t p;
 
-		waitpid(pids[i], &st, 0);
-		if (WIFEXITED(st) && WEXITSTATUS(st) != 0 && ret == 0)
-			ret = -EIO;
+		publish_view();
+		bare_wake();
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			reaped++;
+			if (WIFEXITED(st) && WEXITSTATUS(st) != 0 && ret == 0)
+				ret = -EIO;
+		}
+		if (p < 0)
+			break;
+		bench_sleep_ns(1000000);
 	}
 	return ret;
 }
@@ -256,14 +318,7 @@ static int config(int n, int together, unsigned int rounds)
 	name3(&fl, "fotos_wait", n, "last", where);
 	name3(&bf, "bare futex", n, "first", where);
 	name3(&bl, "bare futex", n, "last", where);
-	/* Interleave the two kinds in chunks so drift hits both alike. */
-	ret = run(K_FUTEX, n, wcpu, rounds / 2, &bf, n > 1 ? &bl : NULL);
-	if (!ret)
-		ret = run(K_FOTOS, n, wcpu, rounds / 2, &ff, n > 1 ? &fl : NULL);
-	if (!ret)
-		ret = run(K_FUTEX, n, wcpu, rounds - rounds / 2, &bf, n > 1 ? &bl : NULL);
-	if (!ret)
-		ret = run(K_FOTOS, n, wcpu, rounds - rounds / 2, &ff, n > 1 ? &fl : NULL);
+	ret = run(n, wcpu, rounds, &ff, n > 1 ? &fl : NULL, &bf, n > 1 ? &bl : NULL);
 	if (ret < 0) {
 		fprintf(stderr, "bench_wake: %d waiters, %s failed: %s\n", n, where, strerror(-ret));
 	} else {

@@ -632,6 +632,18 @@ timed_out:
 	return 1;
 }
 
+/* fotos_strerror() words -ENOENT for the segment; say what it means here. */
+static const char *ctl_strerror(int err)
+{
+	switch (err) {
+	case -ENOENT: return "no socket at that path: is fotosd running, and is --control right?";
+	case -ECONNREFUSED: return "nobody listens on that socket: the agent is gone";
+	case -EBADMSG: return "the agent's reply was not a line starting with 'ok' or 'err'";
+	case -ETIMEDOUT: return "the agent did not answer in time (hung or overloaded?)";
+	default: return fotos_strerror(err);
+	}
+}
+
 /* Send req to the agent's control socket and print the reply. */
 static int control(struct opts *o, const char *req, int timeout_ms)
 {
@@ -665,7 +677,7 @@ static int control(struct opts *o, const char *req, int timeout_ms)
 		return 1;
 	}
 	if (ret < 0) {
-		errmsg("request '%s' to the agent at %s failed: %s", req, path, fotos_strerror(ret));
+		errmsg("request '%s' to the agent at %s failed: %s", req, path, ctl_strerror(ret));
 		return 1;
 	}
 	printf("%s\n", resp);

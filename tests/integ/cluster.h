@@ -57,7 +57,11 @@ struct cluster {
 	int nrec;
 	volatile int stop;
 	double t0;
-	char extra_args[256];
+	/* set before cl_start(): */
+	int per_node_ip;	/* node i on 127.0.0.(i+1) (private netns tests) */
+	const char *extra[8];	/* more fotosd arguments, NULL-terminated */
+	const char *log_level;	/* default "info" */
+	int written_ip;
 };
 
 static inline double cl_now(const struct cluster *cl)
@@ -150,10 +154,12 @@ static inline void cl_write_conf(struct cluster *cl)
 	int i;
 
 	CHECK(f != NULL);
+	cl->written_ip = cl->per_node_ip + 1;
 	fprintf(f, "[cluster]\nname = t%d\nheartbeat_ms = %u\ntimeout_ms = %u\n", (int)getpid(),
 		cl->hb, cl->to);
 	for (i = 0; i < cl->n; i++)
-		fprintf(f, "\n[node %s]\naddress = 127.0.0.1:%d\n", cl->node[i].name, cl->base_port + i);
+		fprintf(f, "\n[node %s]\naddress = 127.0.0.%d:%d\n", cl->node[i].name,
+			cl->per_node_ip ? i + 1 : 1, cl->base_port + i);
 	fclose(f);
 }
 
@@ -195,18 +201,25 @@ static inline void cl_start(struct cluster *cl, int i)
 	pid_t pid;
 
 	CHECK(nd->pid == 0);
+	if (cl->written_ip != cl->per_node_ip + 1)
+		cl_write_conf(cl);	/* per_node_ip was set after cl_init */
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		FILE *lf = fopen(nd->log, "a");
+		const char *argv[32] = { "fotosd", "--config", cl->conf, "--node", nd->name,
+					 "--shm", nd->shm, "--control", nd->sock, "--log-level",
+					 cl->log_level ? cl->log_level : "info" };
+		int k = 11, e;
 
+		for (e = 0; e < 8 && cl->extra[e]; e++)
+			argv[k++] = cl->extra[e];
+		argv[k] = NULL;
 		if (lf) {
 			dup2(fileno(lf), 1);
 			dup2(fileno(lf), 2);
 		}
-		execl(cl->fotosd, "fotosd", "--config", cl->conf, "--node", nd->name,
-		      "--shm", nd->shm, "--control", nd->sock, "--log-level", "info",
-		      cl->extra_args[0] ? cl->extra_args : NULL, (char *)NULL);
+		execv(cl->fotosd, (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", cl->fotosd, strerror(errno));
 		_exit(127);
 	}

@@ -10,7 +10,7 @@
  *   torn --threads       threads in one process (for TSan); the readers also
  *                        read the writer's own mapping with seqlock_read so
  *                        TSan sees both sides at the same addresses
- *   --readers N  --writes N  --seconds S (time cap, default 10)
+ *   --readers N  --writes N  --seconds S (time cap, default 8)
  *
  * It reports reads, reads that overlapped a write (the seqlock had to
  * retry or was lucky), -EAGAIN results, versions seen, and torn copies.
@@ -30,9 +30,9 @@
 #if defined(__SANITIZE_THREAD__)
 #define DEFAULT_WRITES	50000ull
 #elif defined(__SANITIZE_ADDRESS__)
-#define DEFAULT_WRITES	200000ull
+#define DEFAULT_WRITES	600000ull
 #else
-#define DEFAULT_WRITES	1000000ull
+#define DEFAULT_WRITES	1200000ull
 #endif
 
 struct rstats {
@@ -54,7 +54,7 @@ static const char *seg_name;
 static struct shm_segment seg;
 static int threads_mode;
 static uint64_t nwrites = DEFAULT_WRITES;
-static double max_seconds = 10;
+static double max_seconds = 8;
 static int nreaders = 2;
 
 static uint64_t mix(uint64_t x)
@@ -177,8 +177,6 @@ static int check_view(const struct fotos_view *out, struct fotos_shm_view *want)
 	uint64_t c = out->epoch;
 	unsigned int n;
 
-	if (c == 1)		/* the initial version, published before the start */
-		c = 1;
 	n = count_of(c);
 	if (out->count != n)
 		return -1;
@@ -211,6 +209,8 @@ static void *reader(void *p)
 	struct fotos_view *out = malloc(sizeof(*out));
 	struct fotos_shm_view *want = malloc(sizeof(*want));
 	const struct fotos_seq_region *vr;
+	struct shm_layout l;
+	void *map = NULL;
 	uint64_t last = 0, last_s = 0, i;
 	struct fotos_status s;
 
@@ -219,9 +219,7 @@ static void *reader(void *p)
 		vr = seg.view;
 	} else {
 		/* Our own read-only map, just to watch the view's sequence word. */
-		struct shm_layout l;
 		int fd = shm_open(seg_name, O_RDONLY, 0);
-		void *map;
 
 		CHECK(fd >= 0);
 		shm_layout_default(&l);
@@ -289,6 +287,8 @@ static void *reader(void *p)
 		}
 	}
 	st->done = 1;
+	if (map)
+		munmap(map, l.total_size);
 	free(out);
 	free(want);
 	return NULL;

@@ -154,6 +154,8 @@ static void reap(struct fix *f, int n, int timeout_ms)
 		int rc = th_wait_pid(f->pids[i], timeout_ms);
 
 		f->pids[i] = 0;
+		if (rc == -1)
+			fail_msg("waiter %d did not return within %d ms", i, timeout_ms);
 		if (rc != 0)
 			fail_msg("waiter %d exited %d (wait ret %d)", i, rc, f->res[i].ret);
 		assert_true(f->res[i].done);
