@@ -29,7 +29,7 @@
 
 #define MAX_CONNS	512
 #define CTL_MAX_CLIENTS	128
-#define CTL_LINE_MAX	4096
+#define CTL_LINE_MAX	65536
 #define PEER_WBUF_MAX	(1u << 20)	/* a peer this far behind is stuck: drop the link */
 
 enum conn_kind {

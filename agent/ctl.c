@@ -173,7 +173,7 @@ static void sanitize(const char *in, char *out, size_t len)
 
 static void reply(struct agent *a, int slot, const char *fmt, const char *arg)
 {
-	char line[CTL_LINE_MAX * 4];
+	static char line[CTL_LINE_MAX * 4];
 	int n = snprintf(line, sizeof(line), fmt, arg);
 
 	if (n < 0 || (size_t)n >= sizeof(line) - 1)
@@ -251,7 +251,7 @@ void ctl_on_data(struct agent *a, int slot)
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
 	if (c->rlen > CTL_LINE_MAX) {
-		reply(a, slot, "err request longer than %s bytes", "4096");
+		reply(a, slot, "err request longer than %s bytes", "65536");
 		/* The reply is queued; drop the rest and close once sent. */
 		c->rlen = 0;
 		c->close_after_send = 1;

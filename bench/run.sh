@@ -50,6 +50,7 @@ TOTAL=$#
 
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
 [ -n "$cpu" ] || cpu=$(uname -m)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 BODY=$OUT/body.tmp
 : >"$BODY"
 
@@ -170,6 +171,7 @@ fi
 	echo "| CPUs (nproc) | $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN) |"
 	echo "| CPU model | $cpu |"
 	echo "| kernel | $(uname -sr) |"
+	echo "| load average at start | $LOAD0 (other work on the machine inflates every figure) |"
 	echo "| compiler | $(${CC:-cc} --version 2>/dev/null | head -n 1) |"
 	echo "| build | $B |"
 	echo "| mode | $MODE |"

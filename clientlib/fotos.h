@@ -97,13 +97,51 @@ void fotos_close(struct fotos *h);
  */
 int fotos_check(const struct fotos *h);
 
-/* Consistent snapshots. 0, or -ESTALE (agent gone, see fotos_check()). */
+/*
+ * Consistent snapshots. 0; -EAGAIN if the agent kept rewriting the region
+ * for every one of FOTOS_READ_SPINS tries (retry); -ESTALE if the agent is
+ * gone (see fotos_check()).
+ */
 int fotos_read_view(const struct fotos *h, struct fotos_view *out);
 int fotos_read_status(const struct fotos *h, struct fotos_status *out);
 void fotos_get_info(const struct fotos *h, struct fotos_info *out);
 
 /* Format a member's address as "ip:port" (IPv6 as "[ip]:port"). */
 int fotos_member_address(const struct fotos_member *m, char *buf, size_t len);
+
+/* ---- vector clocks ------------------------------------------------------
+ * A clock has one counter per node index of the cluster (dense, n <= 64).
+ * Used by the database to order updates; usable on its own.
+ */
+struct fotos_vclock {
+	uint32_t n;			/* counters in use */
+	uint32_t pad;
+	uint64_t c[FOTOS_MAX_MEMBERS];
+};
+
+enum fotos_vc_order {
+	FOTOS_VC_EQUAL = 0,
+	FOTOS_VC_BEFORE = 1,		/* a happened before b (b dominates) */
+	FOTOS_VC_AFTER = 2,		/* a dominates b */
+	FOTOS_VC_CONCURRENT = 3,
+};
+
+void fotos_vclock_init(struct fotos_vclock *vc, uint32_t n);
+/* Order of a relative to b (missing counters count as 0). */
+int fotos_vclock_compare(const struct fotos_vclock *a, const struct fotos_vclock *b);
+/* a = the pointwise maximum of a and b. */
+void fotos_vclock_merge(struct fotos_vclock *a, const struct fotos_vclock *b);
+/* Increment node's counter: 0, -EINVAL (node >= 64), -EOVERFLOW. */
+int fotos_vclock_increment(struct fotos_vclock *vc, uint32_t node);
+/* Encode as text "n:c,n:c" of the non-zero counters ("-" if none); -ENOSPC. */
+int fotos_vclock_format(const struct fotos_vclock *vc, char *buf, size_t len);
+/* Parse what fotos_vclock_format wrote; -EINVAL names nothing: be strict. */
+int fotos_vclock_parse(struct fotos_vclock *vc, const char *text);
+/* Binary: u8 count, then count x (u8 node, u64 LE counter) of non-zero
+ * counters in ascending node order. Returns bytes written / read, -ENOSPC,
+ * -EPROTO (decode: bad count, unsorted or repeated node, zero counter). */
+int fotos_vclock_encode(const struct fotos_vclock *vc, uint8_t *buf, size_t len);
+int fotos_vclock_decode(struct fotos_vclock *vc, const uint8_t *buf, size_t len);
 
 /* Events for fotos_wait(). */
 #define FOTOS_EV_VIEW	(1u << 0)	/* a new view was published */
@@ -122,6 +160,10 @@ void fotos_cursor_init(const struct fotos *h, struct fotos_cursor *c);
 
 /*
  * Sleep (futex) until one of the events in mask happened since the cursor,
+ * The waiter registers in a count on the segment's doorbell page so that
+ * the agent skips the wake system call when nobody waits; that needs the
+ * segment opened read-write. A client with read-only access cannot
+ * register and sleeps in 1 ms slices instead (woken late by up to 1 ms).
  * or timeout_ms passes (-1: no limit). Returns the mask of events that
  * happened (> 0) and advances the cursor; -ETIMEDOUT; -ESTALE if the agent
  * died or was replaced meanwhile (a dead agent never wakes anyone, so the
@@ -133,7 +175,7 @@ int fotos_wait(const struct fotos *h, struct fotos_cursor *c, unsigned int mask,
 /*
  * Send one request line (no newline needed) to the agent's control socket
  * at path and read its one-line reply into resp (len bytes, NUL-ended, the
- * "ok "/"err " prefix removed). Protocol: text lines of at most 4096 bytes;
+ * "ok "/"err " prefix removed). Protocol: text lines of at most 64 KiB;
  * the agent answers "ok <text>" or "err <reason>". Not a read-path call: it
  * makes system calls. Returns 0 on "ok", -EREMOTEIO on "err" (resp holds
  * the agent's reason), -ETIMEDOUT, -EBADMSG for an unreadable reply,

@@ -83,7 +83,7 @@ const char *fotos_strerror(int err)
 {
 	switch (err) {
 	case 0: return "success";
-	case -ENOENT: return "no fotos segment of that name: is fotosd running (and --shm/FOTOS_SHM right)?";
+	case -ENOENT: return "no such segment or control socket: is fotosd running (and --shm/FOTOS_SHM or --control right)?";
 	case -EAGAIN: return "the agent is busy or still creating the segment: retry";
 	case -EPROTO: return "not a valid fotos segment (bad magic, sizes or regions)";
 	case -EPROTONOSUPPORT: return "the segment has another layout version than this client: rebuild the client against the agent's libfotos";

@@ -160,14 +160,16 @@ void shm_ring(struct shm_segment *seg, unsigned int kinds)
 {
 	struct fotos_shm_doorbell *b = seg->bell;
 
+	/* release: a waiter that acquires a changed counter sees what was
+	 * published before it (the seqlock writes above). */
 	if (kinds & SHM_BELL_VIEW)
-		atomic_fetch_add_explicit(&b->view_changes, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&b->view_changes, 1, memory_order_release);
 	if (kinds & SHM_BELL_STABLE)
-		atomic_fetch_add_explicit(&b->stable_changes, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&b->stable_changes, 1, memory_order_release);
 	if (kinds & SHM_BELL_DB)
-		atomic_fetch_add_explicit(&b->db_changes, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&b->db_changes, 1, memory_order_release);
 	if (kinds & SHM_BELL_STATE)
-		atomic_fetch_add_explicit(&b->state_changes, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&b->state_changes, 1, memory_order_release);
 	/* (A) bump, then (B) check waiters; the client does (B') register,
 	 * then (A') re-check notify. seq_cst on both sides: one of us sees
 	 * the other, so a sleeper is never missed (kernel/futex/waitwake.c). */

@@ -18,7 +18,10 @@
 
 #include "fotos_abi.h"
 
-#define FOTOS_READ_SPINS	(1u << 20)
+/* Tries before giving up with -EAGAIN: a writer holds a section for well
+ * under a microsecond, so this many failed tries means it is stuck or the
+ * reader is starved; the caller then checks the agent's liveness. */
+#define FOTOS_READ_SPINS	(1u << 14)
 
 static inline void fotos_cpu_relax(void)
 {

@@ -489,13 +489,13 @@ static void test_dead_agent(void **state)
 	uint64_t w[FOTOS_SW_NWORDS];
 
 	(void)state;
-	assert_int_equal(create_seg(&f, 50ull * 1000000), 0);	/* 50 ms */
+	assert_int_equal(create_seg(&f, 300ull * 1000000), 0);	/* 300 ms */
 	make_status(w, 5);
 	shm_publish_state(&f.seg, w);
 	assert_int_equal(fotos_open(f.name, &f.h), 0);
 	assert_int_equal(fotos_check(f.h), 0);
 
-	th_sleep_ms(150);		/* no heartbeat for 3x stale_after */
+	th_sleep_ms(700);		/* no heartbeat for 2x stale_after */
 	assert_int_equal(fotos_check(f.h), -ESTALE);
 	expect_open(f.name, -ESTALE);
 	/* The last data stays readable; only the liveness check says stale. */

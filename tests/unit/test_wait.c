@@ -195,7 +195,7 @@ static void test_wake_by_mask(void **state)
 
 	for (i = 0; i < 4; i++) {
 		f->job[i] = (struct wjob){ f->name, i < 2 ? FOTOS_EV_STABLE : FOTOS_EV_ALL,
-					   i < 2 ? 20000 : 700, &f->res[i] };
+					   i < 2 ? 20000 : 10000, &f->res[i] };
 		f->pids[i] = th_fork(waiter, &f->job[i], 30);
 	}
 	await_sleepers(f, 4);
@@ -205,7 +205,7 @@ static void test_wake_by_mask(void **state)
 		assert_int_equal(th_wait_pid(f->pids[i], 5000), 0);
 		f->pids[i] = 0;
 		assert_int_equal(f->res[i].ret, FOTOS_EV_VIEW | FOTOS_EV_DB);
-		assert_true(f->res[i].elapsed_ms < 700);
+		assert_true(f->res[i].elapsed_ms < 5000);
 	}
 	await_sleepers(f, 2);
 	assert_false(f->res[0].done);
@@ -334,14 +334,27 @@ static void test_dead_agent_stale(void **state)
 	struct fix *f = *state;
 	const char *name = th_shm_name();
 	struct shm_segment seg;
+	uint64_t deadline, t_last;
 
-	assert_int_equal(create_seg(name, &seg, 200ull * 1000000), 0);	/* 200 ms */
+	assert_int_equal(create_seg(name, &seg, 300ull * 1000000), 0);	/* 300 ms */
 	f->job[0] = (struct wjob){ name, FOTOS_EV_ALL, 20000, &f->res[0] };
 	f->pids[0] = th_fork(waiter, &f->job[0], 30);
+	/* Alive (ticking) until the waiter sleeps, then the agent "dies". */
+	deadline = th_now_ns() + 5000000000ull;
+	while (atomic_load(&seg.bell->waiters) != 1) {
+		assert_true(th_now_ns() < deadline);
+		assert_false(f->res[0].done);
+		shm_heartbeat(&seg);
+		th_sleep_ms(5);
+	}
+	shm_heartbeat(&seg);
+	t_last = th_now_ns();
 	assert_int_equal(th_wait_pid(f->pids[0], 5000), 0);
 	f->pids[0] = 0;
 	assert_int_equal(f->res[0].ret, -ESTALE);
-	assert_true(f->res[0].elapsed_ms < 2000);
+	/* Noticed within stale_after plus a wait slice (stale_after / 2). */
+	assert_true(th_now_ns() - t_last < 2000000000ull);
+	assert_true(th_now_ns() - t_last >= 300000000ull);
 	assert_int_equal(seg.wakes, 0);
 	shm_segment_close(&seg);
 	th_shm_unlink(name);
