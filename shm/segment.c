@@ -29,11 +29,10 @@ static uint64_t now_ns(clockid_t c)
  * live one: the caller checked the control socket). Mark it CLOSED and wake
  * its sleepers so its clients reopen instead of waiting on a dead file.
  */
-static void retire_previous(const char *name)
+static void retire_previous(int fd)
 {
 	struct fotos_shm_hdr *h;
 	struct stat st;
-	int fd = shm_open(name, O_RDWR, 0);
 
 	if (fd < 0)
 		return;
@@ -60,8 +59,7 @@ int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 	char tmp[FOTOS_PATH_MAX + 32], from[FOTOS_PATH_MAX + 48], to[FOTOS_PATH_MAX + 16];
 	struct fotos_shm_hdr *h;
 	struct stat st;
-	int fd, ret;
-	mode_t old;
+	int fd, ret, prev;
 
 	memset(seg, 0, sizeof(*seg));
 	if (!p->name || p->name[0] != '/' || strchr(p->name + 1, '/') ||
@@ -71,12 +69,15 @@ int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 	shm_layout_default(&seg->l);
 
 	snprintf(tmp, sizeof(tmp), "%s.new.%ld", p->name, (long)getpid());
-	old = umask(0);
-	fd = shm_open(tmp, O_RDWR | O_CREAT | O_EXCL, p->mode ? p->mode : 0644);
-	umask(old);
+	/* The name is ours (our pid): a leftover is from a dead agent that
+	 * had the same pid (pid 1 in containers). */
+	shm_unlink(tmp);
+	fd = shm_open(tmp, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)seg->l.total_size) < 0 || fstat(fd, &st) < 0) {
+	/* fchmod, not umask: umask is process-wide */
+	if (fchmod(fd, p->mode ? p->mode : 0644) < 0 ||
+	    ftruncate(fd, (off_t)seg->l.total_size) < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
 		goto err_unlink;
 	}
@@ -115,15 +116,20 @@ int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 	/* Stored last; pairs with shm_validate's acquire load. */
 	atomic_store_explicit(&h->abi, FOTOS_ABI_VERSION, memory_order_release);
 
-	retire_previous(p->name);
+	/* Hold the previous segment open across the rename and retire it only
+	 * after: a client that reopens on -ESTALE then finds the new one. */
+	prev = shm_open(p->name, O_RDWR, 0);
 	snprintf(from, sizeof(from), "/dev/shm%s", tmp);
 	snprintf(to, sizeof(to), "/dev/shm%s", p->name);
 	if (rename(from, to) < 0) {
 		ret = -errno;
+		if (prev >= 0)
+			close(prev);
 		munmap(seg->base, seg->l.total_size);
 		seg->base = NULL;
 		goto err_unlink;
 	}
+	retire_previous(prev);
 	return 0;
 
 err_unlink:

@@ -77,5 +77,25 @@ int shm_validate(const void *map, size_t maplen, struct shm_layout *l)
 	}
 	if ((seen & 0x1e) != 0x1e)
 		return -EPROTO;
+	/* Regions must not overlap: a client writes its waiter count into the
+	 * doorbell, which must never land in a data region. */
+	{
+		uint64_t off[4] = { l->doorbell_off, l->state_off, l->view_off, l->db_off };
+		uint64_t end[4];
+		int a, b;
+
+		for (i = 0; i < nsect; i++) {
+			const struct fotos_shm_sect *s = &h->sect[i];
+			int k = s->kind == FOTOS_SECT_DOORBELL ? 0 : s->kind == FOTOS_SECT_STATE ? 1 :
+				s->kind == FOTOS_SECT_VIEW ? 2 : s->kind == FOTOS_SECT_DB ? 3 : -1;
+
+			if (k >= 0)
+				end[k] = s->off + s->size;
+		}
+		for (a = 0; a < 4; a++)
+			for (b = a + 1; b < 4; b++)
+				if (off[a] < end[b] && off[b] < end[a])
+					return -EPROTO;
+	}
 	return 0;
 }

@@ -391,7 +391,7 @@ static void decode_bad(unsigned int type, size_t off, const void *val, size_t n)
 
 static void test_field_checks(void **state)
 {
-	static const uint8_t one = 1, two = 2, six = 6, eight = 8, three = 3, five = 5;
+	static const uint8_t one = 1, two = 2, six = 6, nine = 9, three = 3, five = 5;
 	static const uint8_t zero = 0, idx64[2] = { 64, 0 }, big16[2] = { 0xff, 0xff };
 	static const uint8_t count3 = 3, count5 = 5;
 	struct wire_msg m;
@@ -438,7 +438,7 @@ static void test_field_checks(void **state)
 	sample(WIRE_PROPOSE, &m); m.u.propose.pad2 = 1; expect_bad(&m);
 
 	/* VOTE: reason <= 7, pad 0. */
-	decode_bad(WIRE_VOTE, 16, &eight, 1);
+	decode_bad(WIRE_VOTE, 16, &nine, 1);	/* past WIRE_VOTE_MAX */
 	decode_bad(WIRE_VOTE, 17, &one, 1);
 	decode_bad(WIRE_VOTE, 23, &one, 1);
 	decode_bad(WIRE_VOTE, 12, idx64, 2);
