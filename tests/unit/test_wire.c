@@ -442,7 +442,7 @@ static void test_field_checks(void **state)
 	decode_bad(WIRE_VOTE, 17, &one, 1);
 	decode_bad(WIRE_VOTE, 23, &one, 1);
 	decode_bad(WIRE_VOTE, 12, idx64, 2);
-	sample(WIRE_VOTE, &m); m.u.vote.reason = 8; expect_bad(&m);
+	sample(WIRE_VOTE, &m); m.u.vote.reason = WIRE_VOTE_MAX + 1; expect_bad(&m);
 	sample(WIRE_VOTE, &m); m.u.vote.pad[6] = 1; expect_bad(&m);
 
 	/* COMMIT, ABORT, QUERY: the pid. */
