@@ -22,13 +22,16 @@
 #include "harness.h"
 
 #define CL_MAX		64
+#ifndef CL_MAX_REC		/* a test may define a larger history first */
 #define CL_MAX_REC	20000
+#endif
 
 struct cl_rec {
 	double t;
 	int node;
 	uint64_t gen;		/* agent_start_ns: which life of the agent */
 	uint64_t state, stable, epoch, view_id, members, incarnation;
+	uint64_t primary;	/* 1 if it published itself as the primary network */
 };
 
 struct cl_node {
@@ -114,6 +117,7 @@ static void *cl_recorder(void *arg)
 		r.gen = info.agent_start_ns;
 		r.state = st.state;
 		r.stable = st.stable;
+		r.primary = st.primary;
 		r.epoch = st.epoch;
 		r.view_id = st.view_id;
 		r.incarnation = st.incarnation;
@@ -126,6 +130,7 @@ static void *cl_recorder(void *arg)
 		if (r.view_id != ~0ull) {
 			pthread_mutex_lock(&cl->mu);
 			if (!nd->have_last || nd->last.state != r.state || nd->last.stable != r.stable ||
+			    nd->last.primary != r.primary ||
 			    nd->last.view_id != r.view_id || nd->last.gen != r.gen ||
 			    nd->last.members != r.members) {
 				if (cl->nrec < CL_MAX_REC)
@@ -175,7 +180,10 @@ static inline void cl_init(struct cluster *cl, int n, unsigned int hb, unsigned 
 	cl->t0 = th_now_s();
 	cl->fotosd = getenv("FOTOSD") ? getenv("FOTOSD") : "build/release/fotosd";
 	/* ports from the pid so concurrent runs do not collide */
-	cl->base_port = 20000 + (int)(getpid() % 600) * 64;
+	/* Ports from the pid so concurrent runs do not collide, and below the
+	 * kernel's ephemeral range (32768..) so that no agent's outgoing
+	 * connection can hold a port another agent must listen on. */
+	cl->base_port = 20000 + (int)(getpid() % 190) * 64;
 	snprintf(cl->dir, sizeof(cl->dir), "/tmp/fotos-test-XXXXXX");
 	CHECK(mkdtemp(cl->dir) != NULL);
 	snprintf(cl->conf, sizeof(cl->conf), "%s/cluster.ini", cl->dir);
@@ -323,9 +331,10 @@ static inline void cl_dump(struct cluster *cl)
 		const struct cl_rec *r = &cl->rec[i];
 
 		cl_print_members(r->members, mb, sizeof(mb));
-		fprintf(stderr, "%8.3f n%d gen %llx %-8s stable %d epoch %llu view %016llx members %s\n",
+		fprintf(stderr, "%8.3f n%d gen %llx %-8s stable %d%s epoch %llu view %016llx members %s\n",
 			r->t, r->node, (unsigned long long)(r->gen % 0x10000),
-			fotos_state_name(r->state), (int)r->stable, (unsigned long long)r->epoch,
+			fotos_state_name(r->state), (int)r->stable, r->primary ? " primary" : "",
+			(unsigned long long)r->epoch,
 			(unsigned long long)r->view_id, mb);
 	}
 	for (i = 0; i < cl->n; i++) {
