@@ -42,7 +42,7 @@ Q := @
 endif
 
 SHM_SRC := shm/validate.c shm/segment.c
-LIB_SRC := clientlib/open.c clientlib/read.c clientlib/wait.c clientlib/control.c clientlib/vclock.c clientlib/db.c $(SHM_SRC)
+LIB_SRC := clientlib/open.c clientlib/read.c clientlib/wait.c clientlib/control.c clientlib/vclock.c clientlib/db.c clientlib/decide.c $(SHM_SRC)
 AGENT_SRC := agent/main.c agent/conf.c agent/wire.c agent/loop.c agent/mesh.c agent/memb.c \
 	agent/pub.c agent/ctl.c agent/log.c agent/mem.c
 CLI_SRC := cli/fotosctl.c
@@ -64,7 +64,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 # agent objects other than main, for unit tests of agent modules
 AGENT_LIB_OBJ := $(filter-out $(B)/agent/main.o,$(AGENT_OBJ))
 
-.PHONY: all lib test asan tsan demo bench bench-quick fuzz install clean deps check
+.PHONY: all lib test test-$(VARIANT) asan tsan demo bench bench-quick fuzz install clean deps check
 all: $(B)/libfotos.a $(B)/libfotos.so $(B)/fotosd $(B)/fotosctl
 
 deps:
@@ -114,8 +114,17 @@ $(B)/bench/%: bench/%.c bench/bench.h tests/integ/cluster.h $(B)/libfotos.a
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Ibench -Itests -o $@ $< $(B)/libfotos.a -lpthread -lm
 
-test: deps all $(UNIT_BIN) $(HELPER_BIN) $(FUZZ_REPLAY)
-	$(Q)B=$(B) SAN=$(SAN) sh tests/run.sh
+# `make test` runs the suite in the release build, then again under ASan+UBSan
+# and under TSan; `make SAN=asan test` runs one variant only.
+test: test-$(VARIANT)
+ifeq ($(SAN),)
+	$(Q)$(MAKE) --no-print-directory SAN=asan test
+	$(Q)$(MAKE) --no-print-directory SAN=tsan test
+endif
+
+test-$(VARIANT): deps all $(UNIT_BIN) $(HELPER_BIN) $(FUZZ_REPLAY)
+	@echo "== tests, $(VARIANT) build =="
+	$(Q)B=$(B) SAN=$(SAN) sh tests/run.sh $(TESTS)
 
 asan:
 	$(Q)$(MAKE) --no-print-directory SAN=asan test

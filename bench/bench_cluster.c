@@ -80,6 +80,7 @@ struct bnode {
 	int seen_pid;
 	uint64_t state, stable, view_id, members, views;
 	uint64_t hit_ns;		/* armed: when the wanted view was first seen */
+	uint64_t open_ns;		/* when the current life's segment was opened */
 };
 
 struct bcluster {
@@ -280,6 +281,10 @@ static void *watcher(void *arg)
 				continue;
 			}
 			fotos_cursor_init(h, &cur);
+			t = bench_now_ns();
+			pthread_mutex_lock(&cl->mu);
+			nd->open_ns = t;
+			pthread_mutex_unlock(&cl->mu);
 		}
 		if (fotos_read_status(h, &st) < 0 || fotos_read_view(h, &v) < 0) {
 			fotos_close(h);
@@ -600,6 +605,58 @@ static uint64_t cl_wait_hits(struct bcluster *cl, int timeout_ms)
 	}
 }
 
+/* "first nA +x ms, last nB +y ms": which node saw the wanted view when. */
+static void hit_spread(struct bcluster *cl, uint64_t t0, char *buf, size_t len)
+{
+	uint64_t lo = ~0ull, hi = 0;
+	int i, a = -1, b = -1;
+
+	pthread_mutex_lock(&cl->mu);
+	for (i = 0; i < cl->n; i++) {
+		uint64_t h = cl->node[i].hit_ns;
+
+		if (!(cl->targets & bit(i)) || !h)
+			continue;
+		if (h < lo)
+			lo = h, a = i;
+		if (h >= hi)
+			hi = h, b = i;
+	}
+	pthread_mutex_unlock(&cl->mu);
+	if (a < 0)
+		snprintf(buf, len, "no node saw it");
+	else
+		snprintf(buf, len, "first n%d +%.2f ms, last n%d +%.2f ms", a, (double)(lo - t0) / 1e6,
+			 b, (double)(hi - t0) / 1e6);
+}
+
+/*
+ * Wait until nothing listens on 127.0.0.1:port (a killed agent's listening
+ * socket outlives the process while the kernel tears its io_uring down), so
+ * that its restart can bind. Returns the ns waited; gives up after 5 s.
+ */
+static uint64_t wait_port_free(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	uint64_t t0 = bench_now_ns();
+	int one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while (bench_now_ns() - t0 < 5000 * MS) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ret;
+
+		if (fd < 0)
+			break;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+		if (ret == 0 || errno != EADDRINUSE)
+			break;
+		bench_sleep_ns(200000);
+	}
+	return bench_now_ns() - t0;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static struct bench_samples g_rtt, g_exec;
@@ -833,13 +890,14 @@ static void bench_failover(int n, unsigned int hb, unsigned int to, int sig, int
 		if (t1) {
 			samples_add(&s, (double)(t1 - t0));
 			ok++;
-			char rs[48] = "";
+			char rs[48] = "", sp[96];
 
 			if (sig == SIGKILL)
-				snprintf(rs, sizeof(rs), " (victim reaped after %.2f ms)",
+				snprintf(rs, sizeof(rs), "; victim reaped +%.2f ms",
 					 reap.v[reap.n - 1] / 1e6);
-			fprintf(stderr, "bench_cluster: %s run %d/%d victim n%d: %.2f ms%s\n", tag,
-				r + 1, runs, v, (double)(t1 - t0) / 1e6, rs);
+			hit_spread(cl, t0, sp, sizeof(sp));
+			fprintf(stderr, "bench_cluster: %s run %d/%d victim n%d: %.2f ms (%s%s)\n", tag,
+				r + 1, runs, v, (double)(t1 - t0) / 1e6, sp, rs);
 		} else {
 			timeouts++;
 			fprintf(stderr, "bench_cluster: %s run %d/%d victim n%d: no view without it on "
@@ -848,6 +906,12 @@ static void bench_failover(int n, unsigned int hb, unsigned int to, int sig, int
 				cl_report(cl, all & ~bit(v), 20);
 		}
 		if (sig == SIGKILL) {
+			uint64_t busy = wait_port_free(cl->port + v);
+
+			if (busy > 5 * MS)
+				fprintf(stderr, "bench_cluster: %s run %d: n%d's port stayed in use "
+					"%.1f ms after the kill\n", tag, r + 1, v,
+					(double)(bench_now_ns() - t0) / 1e6);
 			if (!node_start(cl, v)) {
 				why = "restart failed";
 				break;
@@ -929,6 +993,7 @@ static void bench_join(int n, unsigned int hb, unsigned int to, int runs)
 			break;
 		}
 		sleep_ms(hb * 3 > 100 ? hb * 3 : 100);
+		wait_port_free(cl->port + j);
 		cl_arm(cl, all, all, 0);
 		atomic_store(&cl->fastpoll, 1);
 		t0 = node_start(cl, j);
@@ -941,8 +1006,13 @@ static void bench_join(int n, unsigned int hb, unsigned int to, int runs)
 		if (t1) {
 			samples_add(&s, (double)(t1 - t0));
 			ok++;
-			fprintf(stderr, "bench_cluster: %s run %d/%d joiner n%d: %.2f ms\n", tag, r + 1,
-				runs, j, (double)(t1 - t0) / 1e6);
+			char sp[96];
+
+			hit_spread(cl, t0, sp, sizeof(sp));
+			fprintf(stderr, "bench_cluster: %s run %d/%d joiner n%d: %.2f ms (its segment "
+				"up +%.2f ms, its view +%.2f ms; %s)\n", tag, r + 1, runs, j,
+				(double)(t1 - t0) / 1e6, (double)(cl->node[j].open_ns - t0) / 1e6,
+				(double)(cl->node[j].hit_ns - t0) / 1e6, sp);
 		} else {
 			timeouts++;
 			fprintf(stderr, "bench_cluster: %s run %d/%d joiner n%d: not in every view "

@@ -58,7 +58,7 @@ struct cluster {
 	pthread_mutex_t mu;
 	struct cl_rec *rec;
 	int nrec;
-	volatile int stop;
+	int stop;		/* atomic: read by the recorder threads */
 	double t0;
 	/* set before cl_start(): */
 	int per_node_ip;	/* node i on 127.0.0.(i+1) (private netns tests) */
@@ -90,7 +90,7 @@ static void *cl_recorder(void *arg)
 
 	cl = cl_current;
 	idx = (int)(nd - cl->node);
-	while (!cl->stop) {
+	while (!__atomic_load_n(&cl->stop, __ATOMIC_ACQUIRE)) {
 		struct fotos_status st;
 		struct fotos_view v;
 		struct fotos_info info;
@@ -398,7 +398,7 @@ static inline void cl_finish(struct cluster *cl)
 			kill(cl->node[i].pid, SIGCONT);
 			cl_signal(cl, i, SIGTERM);
 		}
-	cl->stop = 1;
+	__atomic_store_n(&cl->stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < cl->n; i++)
 		if (cl->node[i].running)
 			pthread_join(cl->node[i].thr, NULL);
