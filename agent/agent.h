@@ -126,6 +126,61 @@ struct memb {
 	uint64_t views_installed;
 };
 
+/* ---- database (db.c) ---- */
+
+/* Where the answer to a write goes once it is acknowledged. */
+struct db_reply_to {
+	int kind;			/* 0 none, 1 control client, 2 peer (forwarded CAS) */
+	int slot;			/* control connection */
+	uint32_t gen;
+	int peer;			/* forwarding node */
+	uint64_t rid;			/* its request id */
+};
+
+struct db_pending {
+	struct db_pending *next;
+	uint64_t wid;
+	struct db_reply_to to;
+	uint64_t need, acked;		/* members that must / did acknowledge */
+	uint64_t view_id;
+	uint64_t started_ns;
+	int tomb;
+	int want_all;			/* the client asked for every member's ack */
+	struct fotos_vclock clock;
+	uint32_t klen;
+	uint8_t key[];
+};
+
+struct db_cas_wait {
+	struct db_cas_wait *next;
+	uint64_t rid;
+	struct db_reply_to to;
+	int owner;
+	uint64_t view_id;
+	uint64_t started_ns;
+};
+
+struct db_sync {
+	int active;
+	uint64_t cursor;		/* next slot to send */
+	uint64_t table_seq;		/* restart if slots moved meanwhile */
+};
+
+struct db {
+	struct fotos_shm_db *hdr;
+	unsigned char *slots;
+	uint64_t mask, slot_size, nclock;
+	uint64_t next_wid, next_rid;
+	struct db_pending *pending;
+	struct db_cas_wait *cas;
+	struct db_sync sync[FOTOS_MAX_NODES];
+	uint64_t applied, stale, refused_full, writes;
+	int dirty;			/* ring the doorbell at the end of the turn */
+	/* durability (persist.c) */
+	int log_fd;
+	uint64_t log_off;
+};
+
 struct agent {
 	struct conf conf;
 	int self;
@@ -136,6 +191,7 @@ struct agent {
 	struct peer peers[FOTOS_MAX_NODES];
 	struct memb memb;
 	struct shm_segment seg;
+	struct db db;
 	int listen_fd, ctl_fd;
 	int listen_slot, ctl_slot;	/* pseudo connections for the accept ops */
 	uint64_t now;			/* CLOCK_MONOTONIC ns, updated each loop turn */
@@ -185,6 +241,20 @@ void memb_evaluate(struct agent *a);
 void memb_status(const struct agent *a, struct wire_status *st);
 int memb_primary(const struct agent *a);
 uint64_t memb_hold_ms(const struct agent *a, int peer);
+
+/* db.c */
+int db_init(struct agent *a);
+void db_on_msg(struct agent *a, int peer, const struct wire_msg *m);
+void db_on_view(struct agent *a, uint64_t old_members, int was_in_network);
+void db_on_link_down(struct agent *a, int peer);
+void db_turn(struct agent *a);		/* end of a loop turn: sync, doorbell */
+void db_tick(struct agent *a);
+/* Control requests; reply is written to (slot) now or later. */
+void db_ctl_write(struct agent *a, int slot, char *args, int del);
+void db_ctl_get(struct agent *a, int slot, char *args);
+void db_ctl_batch(struct agent *a, int slot, char *args);
+void db_ctl_stat(struct agent *a, int slot);
+void ctl_reply(struct agent *a, int slot, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* pub.c */
 void pub_all(struct agent *a);

@@ -46,6 +46,9 @@ static const struct num_key num_keys[] = {
 	{ "retry_max_ms", offsetof(struct conf, retry_max_ms), 1, 600000 },
 	{ "start_wait_ms", offsetof(struct conf, start_wait_ms), 0, 600000 },
 	{ "hold_down_ms", offsetof(struct conf, hold_down_ms), 0, 600000 },
+	{ "db_max_keys", offsetof(struct conf, db_max_keys), 1, 1u << 26 },
+	{ "db_max_key", offsetof(struct conf, db_max_key), 1, FOTOS_DB_MAX_KEY },
+	{ "db_max_value", offsetof(struct conf, db_max_value), 0, FOTOS_DB_MAX_VAL },
 };
 #define NUM_KEYS	(sizeof(num_keys) / sizeof(num_keys[0]))
 #define KEY_NAME	NUM_KEYS	/* index of "name" in parser.key_line */
@@ -606,6 +609,9 @@ void conf_defaults(struct conf *c)
 	c->retry_max_ms = 1000;
 	c->start_wait_ms = 0;
 	c->hold_down_ms = 1000;
+	c->db_max_keys = 4096;
+	c->db_max_key = 64;
+	c->db_max_value = 1024;
 	c->arbiter = ARBITER_NONE;
 	c->nnodes = 0;
 	c->self = -1;

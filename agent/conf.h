@@ -15,6 +15,10 @@
  *                            ; until its links were up this long, doubling
  *                            ; on each further removal (max 64x)
  *   arbiter = none           ; none | majority: who may be primary
+ *   db_max_keys = 4096       ; versions the database holds (keys, concurrent
+ *                            ; versions and deletes not yet collected)
+ *   db_max_key = 64          ; key bytes (1..1024)
+ *   db_max_value = 1024      ; value bytes (0..61440)
  *
  *   [node n1]
  *   address = 127.0.0.1:7101 ; IPv4 a.b.c.d:port or IPv6 [addr]:port
@@ -53,6 +57,9 @@ struct conf {
 	unsigned int retry_max_ms;
 	unsigned int start_wait_ms;
 	unsigned int hold_down_ms;	/* first hold-down of a flapping node */
+	unsigned int db_max_keys;	/* versions the database may hold */
+	unsigned int db_max_key;	/* bytes */
+	unsigned int db_max_value;	/* bytes */
 	int arbiter;			/* enum conf_arbiter */
 	unsigned int nnodes;
 	struct conf_node nodes[FOTOS_MAX_NODES];	/* in file order: index = position */

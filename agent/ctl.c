@@ -3,11 +3,13 @@
  *
  * Request: one line of at most CTL_LINE_MAX bytes. Reply: one line,
  * "ok <text>" or "err <reason>". Commands: ping, status, peers,
- * log-level LEVEL, help. Anything else is answered with an error naming it;
+ * log-level LEVEL, help, and the database's put, del, get, batch, dbstat
+ * (db.c; keys and values in hex). Anything else is answered with an error naming it;
  * an over-long line is answered and the connection closed. Nothing a client
  * sends can change the membership.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +21,10 @@
 #include "log.h"
 
 void loop_start_conn(struct agent *a, int slot);
+
+#define CTL_HELP "commands: ping, status, peers, log-level LEVEL, put KEYHEX VALHEX " \
+	"[ack=all] [if=CLOCK|if=absent], del KEYHEX [ack=all] [if=...], get KEYHEX, " \
+	"batch put K V;del K;..., dbstat, help"
 
 static int mkdir_parent(const char *path)
 {
@@ -171,6 +177,23 @@ static void sanitize(const char *in, char *out, size_t len)
 	out[i] = 0;
 }
 
+/* Send one reply line to a control client (closing it if it cannot take it). */
+void ctl_reply(struct agent *a, int slot, const char *fmt, ...)
+{
+	static char line[CTL_LINE_MAX * 4];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 1)
+		n = snprintf(line, sizeof(line), "err reply too long");
+	line[n++] = '\n';
+	if (conn_send(a, slot, line, (uint32_t)n) < 0)
+		conn_close(a, slot);
+}
+
 static void reply(struct agent *a, int slot, const char *fmt, const char *arg)
 {
 	static char line[CTL_LINE_MAX * 4];
@@ -214,12 +237,21 @@ static void handle(struct agent *a, int slot, char *req)
 			log_set_level(lvl);
 			reply(a, slot, "ok %s", arg);
 		}
+	} else if (!strcmp(req, "put")) {
+		db_ctl_write(a, slot, arg ? arg : (char *)"", 0);
+	} else if (!strcmp(req, "del")) {
+		db_ctl_write(a, slot, arg ? arg : (char *)"", 1);
+	} else if (!strcmp(req, "get")) {
+		db_ctl_get(a, slot, arg ? arg : (char *)"");
+	} else if (!strcmp(req, "batch")) {
+		db_ctl_batch(a, slot, arg ? arg : (char *)"");
+	} else if (!strcmp(req, "dbstat")) {
+		db_ctl_stat(a, slot);
 	} else if (!strcmp(req, "help")) {
-		reply(a, slot, "ok %s", "commands: ping, status, peers, log-level LEVEL, help");
+		reply(a, slot, "ok %s", CTL_HELP);
 	} else {
 		sanitize(req, word, sizeof(word));
-		snprintf(out, sizeof(out), "unknown command '%s' (commands: ping, status, peers, "
-			 "log-level LEVEL, help)", word);
+		snprintf(out, sizeof(out), "unknown command '%s' (%s)", word, CTL_HELP);
 		reply(a, slot, "err %s", out);
 	}
 }

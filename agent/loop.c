@@ -352,6 +352,7 @@ static void dispatch(struct agent *a, struct io_uring_cqe *cqe)
 		mesh_tick(a);
 		memb_tick(a);
 		pub_heartbeat(a);
+		db_tick(a);
 		arm_tick(a);
 		return;
 	}
@@ -474,6 +475,7 @@ int loop_run(struct agent *a)
 			a->dirty = 0;
 			memb_evaluate(a);
 		}
+		db_turn(a);
 	}
 	return 0;
 }

@@ -41,6 +41,9 @@ static void usage(FILE *f)
 "  --arbiter KIND       none (every network is primary) or majority (a stable\n"
 "                       view of more than half the nodes, or exactly half with\n"
 "                       the first configured node, is primary) (none)\n"
+"  --db-max-keys N      versions the database holds (4096)\n"
+"  --db-max-key N       key bytes, 1..1024 (64)\n"
+"  --db-max-value N     value bytes, 0..61440 (1024)\n"
 "  --shm NAME           shared-memory segment to publish (/fotos)\n"
 "  --control PATH       control socket (/run/fotos/NODE.sock)\n"
 "  --log-level LEVEL    error, warn, info or debug (info)\n"
@@ -104,7 +107,7 @@ static int add_peer(struct conf *c, const char *spec)
 
 enum {
 	OPT_CONFIG = 256, OPT_NODE, OPT_PEER, OPT_CLUSTER, OPT_HB, OPT_TIMEOUT, OPT_RMIN,
-	OPT_RMAX, OPT_SWAIT, OPT_SHM, OPT_CONTROL, OPT_LOG, OPT_VERSION, OPT_HOLD, OPT_ARBITER,
+	OPT_RMAX, OPT_SWAIT, OPT_SHM, OPT_CONTROL, OPT_LOG, OPT_VERSION, OPT_HOLD, OPT_ARBITER, OPT_DBK, OPT_DBKL, OPT_DBVL,
 };
 
 static const struct option opts[] = {
@@ -119,6 +122,9 @@ static const struct option opts[] = {
 	{ "start-wait-ms", required_argument, NULL, OPT_SWAIT },
 	{ "hold-down-ms", required_argument, NULL, OPT_HOLD },
 	{ "arbiter", required_argument, NULL, OPT_ARBITER },
+	{ "db-max-keys", required_argument, NULL, OPT_DBK },
+	{ "db-max-key", required_argument, NULL, OPT_DBKL },
+	{ "db-max-value", required_argument, NULL, OPT_DBVL },
 	{ "shm", required_argument, NULL, OPT_SHM },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "log-level", required_argument, NULL, OPT_LOG },
@@ -175,6 +181,9 @@ static int parse_args(int argc, char **argv, struct conf *c, char *node, size_t 
 		case OPT_RMAX: num = &c->retry_max_ms; break;
 		case OPT_SWAIT: num = &c->start_wait_ms; break;
 		case OPT_HOLD: num = &c->hold_down_ms; break;
+		case OPT_DBK: num = &c->db_max_keys; break;
+		case OPT_DBKL: num = &c->db_max_key; break;
+		case OPT_DBVL: num = &c->db_max_value; break;
 		case OPT_ARBITER:
 			c->arbiter = conf_parse_arbiter(optarg, strlen(optarg));
 			if (c->arbiter < 0) {
@@ -285,6 +294,10 @@ int main(int argc, char **argv)
 	sp.node_name = a->conf.nodes[a->self].name;
 	sp.cluster_name = a->conf.cluster;
 	sp.mode = 0644;
+	sp.db_max_keys = a->conf.db_max_keys;
+	sp.db_max_key = a->conf.db_max_key;
+	sp.db_max_val = a->conf.db_max_value;
+	sp.db_nclock = a->conf.nnodes;
 	ret = loop_init(a);
 	if (ret < 0) {
 		fprintf(stderr, "fotosd: io_uring: %s\n", strerror(-ret));
@@ -299,6 +312,7 @@ int main(int argc, char **argv)
 		ctl_fini(a);
 		return 1;
 	}
+	db_init(a);
 	memb_init(a);
 	pub_all(a);
 	log_info("started: cluster %s, %u nodes, listening on %s, shm %s, control %s, "

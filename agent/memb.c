@@ -236,7 +236,8 @@ static void install(struct agent *a, const struct proposal *pr)
 {
 	struct memb *mb = &a->memb;
 	const struct wire_propose *p = &pr->p;
-	uint64_t h;
+	uint64_t h, old_members = mb->in_network ? mb->view.members : 0;
+	int was_in = mb->in_network;
 	unsigned int i;
 
 	if (!(p->members & mask_of(a->self))) {
@@ -277,6 +278,7 @@ static void install(struct agent *a, const struct proposal *pr)
 	a->dirty = 1;
 	pub_all(a);
 	mesh_broadcast_status(a);
+	db_on_view(a, old_members, was_in);
 }
 
 static void abort_mine(struct agent *a, const char *why)

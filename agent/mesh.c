@@ -343,7 +343,10 @@ void mesh_on_data(struct agent *a, int slot)
 			a->dirty = 1;
 			continue;
 		}
-		memb_on_msg(a, c->peer, &m);
+		if (m.type >= WIRE_DB_UPDATE)
+			db_on_msg(a, c->peer, &m);
+		else
+			memb_on_msg(a, c->peer, &m);
 	}
 	if (c->closing)
 		return;
@@ -370,6 +373,7 @@ void mesh_on_close(struct agent *a, int slot)
 		p->have_st = 0;
 		p->downs++;
 		log_info("link to %s down", pname(a, c->peer));
+		db_on_link_down(a, c->peer);
 		/* Redial soon: a link that was up is worth a quick retry. */
 		p->backoff_ms = a->conf.retry_min_ms;
 		backoff(a, p);

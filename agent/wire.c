@@ -35,6 +35,10 @@
  * OUTCOME, 24 bytes:
  *   0 pid   16 u8 outcome (enum wire_outcome)   17 u8 pad[7]
  *
+ * DB_UPDATE, DB_CAS: 24 + clock + klen + vlen bytes (see wire.h); the clock
+ * in fotos_vclock_encode's form (u8 count, count x (u8 node, u64 counter),
+ * ascending nodes, no zero counter). DB_ACK: 16. DB_CAS_REPLY: 16 + clock.
+ *
  * The encoder applies the same checks as the decoder (-EINVAL), so whatever
  * the agent sends, a peer of the same version accepts.
  */
@@ -49,6 +53,9 @@
 #define PROPOSE_FIXED		56
 #define VOTE_SIZE		32
 #define OUTCOME_SIZE		24
+#define DB_FIXED		24
+#define DB_ACK_SIZE		16
+#define DB_REPLY_FIXED		16
 
 #define FNV_OFFSET		0xcbf29ce484222325ULL
 #define FNV_PRIME		0x100000001b3ULL
@@ -58,6 +65,10 @@ static const char *const type_names[WIRE_TYPE_MAX] = {
 	[WIRE_STATUS] = "STATUS",
 	[WIRE_PROPOSE] = "PROPOSE",
 	[WIRE_VOTE] = "VOTE",
+	[WIRE_DB_UPDATE] = "DB_UPDATE",
+	[WIRE_DB_ACK] = "DB_ACK",
+	[WIRE_DB_CAS] = "DB_CAS",
+	[WIRE_DB_CAS_REPLY] = "DB_CAS_REPLY",
 	[WIRE_COMMIT] = "COMMIT",
 	[WIRE_ABORT] = "ABORT",
 	[WIRE_QUERY] = "QUERY",
@@ -121,6 +132,10 @@ static long fixed_len(unsigned int type)
 	case WIRE_ABORT:
 	case WIRE_QUERY:	return PID_SIZE;
 	case WIRE_OUTCOME:	return OUTCOME_SIZE;
+	case WIRE_DB_UPDATE:
+	case WIRE_DB_CAS:	return DB_FIXED;
+	case WIRE_DB_ACK:	return DB_ACK_SIZE;
+	case WIRE_DB_CAS_REPLY:	return DB_REPLY_FIXED;
 	default:		return -1;
 	}
 }
@@ -135,6 +150,10 @@ static int len_ok(unsigned int type, uint32_t len)
 
 	if (fixed < 0)
 		return 0;
+	if (type == WIRE_DB_UPDATE || type == WIRE_DB_CAS)
+		return len >= DB_FIXED + 1 + 1;		/* empty clock, 1-byte key */
+	if (type == WIRE_DB_CAS_REPLY)
+		return len >= DB_REPLY_FIXED + 1;
 	if (type != WIRE_PROPOSE)
 		return len == (uint32_t)fixed;
 	if (len < PROPOSE_FIXED + 8 || len > PROPOSE_FIXED + 8 * FOTOS_MAX_NODES)
@@ -181,9 +200,30 @@ static int msg_ok(const struct wire_msg *m)
 	case WIRE_OUTCOME:
 		return pid_ok(&m->u.outcome.pid) && m->u.outcome.outcome <= WIRE_OUT_ABORTED &&
 		       all_zero(m->u.outcome.pad, sizeof(m->u.outcome.pad));
+	case WIRE_DB_UPDATE:
+	case WIRE_DB_CAS:
+		return m->u.db.node < FOTOS_MAX_NODES && !(m->u.db.flags & ~WIRE_DBF_ALL) &&
+		       m->u.db.klen >= 1 && m->u.db.klen <= FOTOS_DB_MAX_KEY &&
+		       m->u.db.vlen <= FOTOS_DB_MAX_VAL && m->u.db.clock.n <= FOTOS_MAX_NODES &&
+		       (m->u.db.key != NULL) && (m->u.db.vlen == 0 || m->u.db.val != NULL);
+	case WIRE_DB_ACK:
+		return m->u.db.node < FOTOS_MAX_NODES;
+	case WIRE_DB_CAS_REPLY:
+		return m->u.db.result <= 0 && m->u.db.result > -4096 &&
+		       m->u.db.clock.n <= FOTOS_MAX_NODES;
 	default:
 		return 0;
 	}
+}
+
+/* Bytes the clock takes on the wire. */
+static uint32_t clock_len(const struct fotos_vclock *vc)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < vc->n && i < FOTOS_MAX_NODES; i++)
+		n += vc->c[i] != 0;
+	return 1 + 9 * n;
 }
 
 static void put_pid(uint8_t *p, const struct wire_pid *pid)
@@ -207,6 +247,10 @@ static uint32_t payload_len(const struct wire_msg *m)
 {
 	if (m->type == WIRE_PROPOSE)
 		return PROPOSE_FIXED + 8u * m->u.propose.count;
+	if (m->type == WIRE_DB_UPDATE || m->type == WIRE_DB_CAS)
+		return DB_FIXED + clock_len(&m->u.db.clock) + m->u.db.klen + m->u.db.vlen;
+	if (m->type == WIRE_DB_CAS_REPLY)
+		return DB_REPLY_FIXED + clock_len(&m->u.db.clock);
 	return (uint32_t)fixed_len(m->type);
 }
 
@@ -224,6 +268,8 @@ int wire_encode(const struct wire_msg *m, uint8_t *buf, size_t cap)
 	if (!msg_ok(m))
 		return -EINVAL;
 	len = payload_len(m);
+	if (len > WIRE_MAX_PAYLOAD)
+		return -EINVAL;
 	if (cap < WIRE_HDR_SIZE + (size_t)len)
 		return -ENOSPC;
 
@@ -281,6 +327,35 @@ int wire_encode(const struct wire_msg *m, uint8_t *buf, size_t cap)
 		put_pid(p, &m->u.outcome.pid);
 		p[16] = m->u.outcome.outcome;
 		memcpy(p + 17, m->u.outcome.pad, sizeof(m->u.outcome.pad));
+		break;
+	case WIRE_DB_UPDATE:
+	case WIRE_DB_CAS: {
+		int c;
+
+		put64(p, m->u.db.id);
+		put16(p + 8, m->u.db.node);
+		put16(p + 10, m->u.db.flags);
+		put16(p + 12, (uint16_t)m->u.db.klen);
+		put16(p + 14, 0);
+		put32(p + 16, m->u.db.vlen);
+		put32(p + 20, 0);
+		c = fotos_vclock_encode(&m->u.db.clock, p + DB_FIXED, len - DB_FIXED);
+		memcpy(p + DB_FIXED + c, m->u.db.key, m->u.db.klen);
+		if (m->u.db.vlen)
+			memcpy(p + DB_FIXED + c + m->u.db.klen, m->u.db.val, m->u.db.vlen);
+		break;
+	}
+	case WIRE_DB_ACK:
+		put64(p, m->u.db.id);
+		put16(p + 8, m->u.db.node);
+		put16(p + 10, 0);
+		put32(p + 12, 0);
+		break;
+	case WIRE_DB_CAS_REPLY:
+		put64(p, m->u.db.id);
+		put32(p + 8, (uint32_t)m->u.db.result);
+		put32(p + 12, 0);
+		fotos_vclock_encode(&m->u.db.clock, p + DB_REPLY_FIXED, len - DB_REPLY_FIXED);
 		break;
 	}
 	return (int)(WIRE_HDR_SIZE + len);
@@ -391,6 +466,47 @@ int wire_decode(const uint8_t *buf, size_t len, struct wire_msg *m)
 		t.u.outcome.outcome = p[16];
 		memcpy(t.u.outcome.pad, p + 17, sizeof(t.u.outcome.pad));
 		break;
+	case WIRE_DB_UPDATE:
+	case WIRE_DB_CAS: {
+		size_t plen = len - WIRE_HDR_SIZE;
+		int c;
+
+		t.u.db.id = get64(p);
+		t.u.db.node = get16(p + 8);
+		t.u.db.flags = get16(p + 10);
+		t.u.db.klen = get16(p + 12);
+		t.u.db.vlen = get32(p + 16);
+		if (get16(p + 14) || get32(p + 20))
+			return -EPROTO;
+		c = fotos_vclock_decode(&t.u.db.clock, p + DB_FIXED, plen - DB_FIXED);
+		if (c < 0)
+			return -EPROTO;
+		/* exactly clock + key + value, no more, no less */
+		if ((uint64_t)DB_FIXED + (uint64_t)c + t.u.db.klen + t.u.db.vlen != plen)
+			return -EPROTO;
+		t.u.db.key = p + DB_FIXED + c;
+		t.u.db.val = t.u.db.vlen ? t.u.db.key + t.u.db.klen : NULL;
+		break;
+	}
+	case WIRE_DB_ACK:
+		t.u.db.id = get64(p);
+		t.u.db.node = get16(p + 8);
+		if (get16(p + 10) || get32(p + 12))
+			return -EPROTO;
+		break;
+	case WIRE_DB_CAS_REPLY: {
+		int c;
+
+		t.u.db.id = get64(p);
+		t.u.db.result = (int32_t)get32(p + 8);
+		if (get32(p + 12))
+			return -EPROTO;
+		c = fotos_vclock_decode(&t.u.db.clock, p + DB_REPLY_FIXED,
+					len - WIRE_HDR_SIZE - DB_REPLY_FIXED);
+		if (c < 0 || (size_t)c != len - WIRE_HDR_SIZE - DB_REPLY_FIXED)
+			return -EPROTO;
+		break;
+	}
 	}
 	if (!msg_ok(&t))
 		return -EPROTO;

@@ -19,12 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fotos.h"
 #include "fotos_abi.h"
 
 #define WIRE_MAGIC		0x4f46u
 #define WIRE_VERSION		1
 #define WIRE_HDR_SIZE		12
-#define WIRE_MAX_PAYLOAD	4096
+#define WIRE_MAX_PAYLOAD	65536	/* a database value of up to 60 KiB fits */
 #define WIRE_MAX_FRAME		(WIRE_HDR_SIZE + WIRE_MAX_PAYLOAD)
 
 enum wire_type {
@@ -36,7 +37,11 @@ enum wire_type {
 	WIRE_ABORT = 6,		/* the proposal is dropped */
 	WIRE_QUERY = 7,		/* proposer lost: what happened to proposal? */
 	WIRE_OUTCOME = 8,	/* answer to QUERY */
-	WIRE_TYPE_MAX = 9,
+	WIRE_DB_UPDATE = 9,	/* a version of a key, replicated (or a sync, a GC) */
+	WIRE_DB_ACK = 10,	/* a member applied (or already had) an update */
+	WIRE_DB_CAS = 11,	/* a conditional write forwarded to the key's owner */
+	WIRE_DB_CAS_REPLY = 12,	/* the owner's answer */
+	WIRE_TYPE_MAX = 13,
 };
 
 /* Identifies a proposal uniquely, across restarts (incarnation). */
@@ -121,6 +126,33 @@ struct wire_outcome {
 	uint8_t pad[7];
 };
 
+/* Flags of database messages. */
+#define WIRE_DBF_TOMB	1u	/* the version is a delete */
+#define WIRE_DBF_ACK	2u	/* the writer wants a DB_ACK */
+#define WIRE_DBF_SYNC	4u	/* state transfer to a joining node: no ack */
+#define WIRE_DBF_GC	8u	/* drop this tombstone (every member holds it) */
+#define WIRE_DBF_EMPTY	16u	/* CAS: expect the key absent (or deleted) */
+#define WIRE_DBF_ALL	31u
+
+/*
+ * DB_UPDATE and DB_CAS carry a key and a value: 24 bytes, then the clock
+ * (fotos_vclock_encode), the key, the value. key and val point into the
+ * frame being decoded: valid only while it is handled.
+ *   0 u64 id (write id, or CAS request id)   8 u16 node (writer / requester)
+ *   10 u16 flags   12 u16 klen (1..1024)   14 u16 pad   16 u32 vlen   20 u32 pad
+ * DB_ACK: 0 u64 id  8 u16 node  10 u16 pad  12 u32 pad  (16 bytes)
+ * DB_CAS_REPLY: 0 u64 id  8 i32 result (0 or -errno)  12 u32 pad  16 clock
+ */
+struct wire_db {
+	uint64_t id;
+	uint16_t node;
+	uint16_t flags;
+	int32_t result;		/* CAS_REPLY */
+	uint32_t klen, vlen;
+	struct fotos_vclock clock;	/* the version's (CAS: the expected one) */
+	const uint8_t *key, *val;
+};
+
 /* A decoded message. */
 struct wire_msg {
 	uint8_t type;
@@ -131,6 +163,7 @@ struct wire_msg {
 		struct wire_vote vote;
 		struct wire_pid pid;		/* COMMIT, ABORT, QUERY */
 		struct wire_outcome outcome;
+		struct wire_db db;
 	} u;
 };
 

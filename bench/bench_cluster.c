@@ -55,6 +55,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -657,6 +658,36 @@ static uint64_t wait_port_free(int port)
 	return bench_now_ns() - t0;
 }
 
+/*
+ * The same for node i's control socket: the agent refuses to start while
+ * something still accepts connections there.
+ */
+static uint64_t wait_ctl_free(int i)
+{
+	struct sockaddr_un su = { .sun_family = AF_UNIX };
+	uint64_t t0 = bench_now_ns();
+
+	snprintf(su.sun_path, sizeof(su.sun_path), "%s", g_sock[i]);
+	while (bench_now_ns() - t0 < 5000 * MS) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0), ret;
+
+		if (fd < 0)
+			break;
+		ret = connect(fd, (struct sockaddr *)&su, sizeof(su));
+		close(fd);
+		if (ret < 0)
+			break;
+		bench_sleep_ns(200000);
+	}
+	return bench_now_ns() - t0;
+}
+
+/* Both of the above for node i; the ns waited. */
+static uint64_t wait_node_free(struct bcluster *cl, int i)
+{
+	return wait_port_free(cl->port + i) + wait_ctl_free(i);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static struct bench_samples g_rtt, g_exec;
@@ -906,10 +937,10 @@ static void bench_failover(int n, unsigned int hb, unsigned int to, int sig, int
 				cl_report(cl, all & ~bit(v), 20);
 		}
 		if (sig == SIGKILL) {
-			uint64_t busy = wait_port_free(cl->port + v);
+			uint64_t busy = wait_node_free(cl, v);
 
 			if (busy > 5 * MS)
-				fprintf(stderr, "bench_cluster: %s run %d: n%d's port stayed in use "
+				fprintf(stderr, "bench_cluster: %s run %d: n%d's sockets stayed in use "
 					"%.1f ms after the kill\n", tag, r + 1, v,
 					(double)(bench_now_ns() - t0) / 1e6);
 			if (!node_start(cl, v)) {
@@ -993,7 +1024,7 @@ static void bench_join(int n, unsigned int hb, unsigned int to, int runs)
 			break;
 		}
 		sleep_ms(hb * 3 > 100 ? hb * 3 : 100);
-		wait_port_free(cl->port + j);
+		wait_node_free(cl, j);
 		cl_arm(cl, all, all, 0);
 		atomic_store(&cl->fastpoll, 1);
 		t0 = node_start(cl, j);

@@ -22,7 +22,7 @@
 
 #include "bench.h"
 #include "fotos.h"
-#include "decide_api.h"
+
 #include "segment.h"
 
 #define BATCH	1000
@@ -196,6 +196,15 @@ int main(int argc, char **argv)
 	samples_dump(&rview, "decidewrap");
 	samples_dump(&wown, "decidewrap");
 	samples_dump(&whash, "decidewrap");
+	samples_free(&hash);
+	samples_free(&pick1);
+	samples_free(&pick3);
+	samples_free(&own1);
+	samples_free(&own3);
+	samples_free(&hold);
+	samples_free(&rview);
+	samples_free(&wown);
+	samples_free(&whash);
 	bench_sink += sum;
 	fotos_close(h);
 	shm_segment_close(&seg);

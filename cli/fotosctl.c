@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fotos.h"
+
 /* Only for the post-mortem read of a dead agent's segment (see
  * snap_postmortem) and the layout version; everything else is clientlib. */
 #include "fotos_abi.h"
@@ -753,6 +754,183 @@ static int cmd_raw(int argc, char **argv, struct opts *o)
 	return control(o, line, t);
 }
 
+/* Split a comma-separated list of node names in place. Count, or -1. */
+static int split_names(char *list, const char **names, int max)
+{
+	int n = 0;
+	char *save = NULL, *t;
+
+	for (t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (n >= max || strlen(t) >= FOTOS_NAME_LEN)
+			return -1;
+		names[n++] = t;
+	}
+	return n;
+}
+
+static void json_names(const struct fotos_member *m, int n)
+{
+	int i;
+
+	putchar('[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			putchar(',');
+		json_str(stdout, m[i].name, sizeof(m[i].name));
+	}
+	putchar(']');
+}
+
+/*
+ * owner SERVICE --prefer a,b,c [--hold-ms T]: the owner of SERVICE along
+ * the priority list (fotos_owner). owner --key K [--replicas k], or owner
+ * SERVICE without --prefer (SERVICE is then the key): the rendezvous
+ * owners (fotos_hash_owners). Computed from the local agent's view with
+ * zero system calls; every member computes the same for the same view.
+ */
+static int cmd_owner(int argc, char **argv, struct opts *o)
+{
+	const char *service = NULL, *key = NULL, *v, *prefer[FOTOS_MAX_MEMBERS];
+	struct fotos_member m[FOTOS_MAX_MEMBERS];
+	char *list = NULL;
+	uint64_t hold_ms = 0, replicas = 1;
+	unsigned int flags = 0;
+	struct fotos *h = NULL;
+	int i, r, n = 0, np = -1, ret, tries = 0, have_replicas = 0;
+
+	for (i = 1; i < argc; i++) {
+		if ((r = opt_value(argc, argv, &i, "--prefer", &v))) {
+			free(list);
+			list = r < 0 ? NULL : strdup(v);
+			if (r < 0 || !list || (np = split_names(list, prefer, FOTOS_MAX_MEMBERS)) <= 0) {
+				free(list);
+				return usage_error("owner: --prefer needs node names separated by "
+						   "commas (at most %d, each under %d bytes)",
+						   FOTOS_MAX_MEMBERS, FOTOS_NAME_LEN);
+			}
+		} else if ((r = opt_value(argc, argv, &i, "--hold-ms", &v))) {
+			if (r < 0 || parse_num(v, UINT64_MAX / 1000000u, &hold_ms))
+				goto bad_hold;
+		} else if ((r = opt_value(argc, argv, &i, "--key", &v))) {
+			if (r < 0)
+				goto bad_key;
+			key = v;
+		} else if ((r = opt_value(argc, argv, &i, "--replicas", &v))) {
+			if (r < 0 || parse_num(v, FOTOS_MAX_MEMBERS, &replicas) || !replicas)
+				goto bad_replicas;
+			have_replicas = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			free(list);
+			return usage_error("owner: unknown option '%s'", argv[i]);
+		} else if (!service) {
+			service = argv[i];
+		} else {
+			free(list);
+			return usage_error("owner: unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (key && service) {
+		free(list);
+		return usage_error("owner: give a SERVICE with --prefer, or --key K, not both");
+	}
+	if (!key && !service) {
+		free(list);
+		return usage_error("owner: which service (SERVICE --prefer a,b,c) or key (--key K)?");
+	}
+	if (list && key) {
+		free(list);
+		return usage_error("owner: --prefer goes with a SERVICE, --key with --replicas");
+	}
+	if (!list && hold_ms)
+		return usage_error("owner: --hold-ms goes with --prefer");
+	if (list && have_replicas) {
+		free(list);
+		return usage_error("owner: --replicas goes with --key");
+	}
+	if (!list && !key)
+		key = service;	/* a service without a priority list: hash its name */
+
+	ret = open_seg(o, &h);
+	if (ret < 0) {
+		open_failed(o, ret);
+		free(list);
+		return 1;
+	}
+	do {
+		if (list) {
+			ret = fotos_owner(h, prefer, (unsigned int)np, hold_ms * 1000000u, NULL, m,
+					  &flags);
+			n = ret == 0;
+		} else {
+			ret = fotos_hash_owners(h, key, strlen(key), m, (unsigned int)replicas,
+						&flags);
+			n = ret;
+		}
+	} while (ret == -EAGAIN && ++tries < 100 && (sleep_ms(1), 1));
+	fotos_close(h);
+	if (ret == -ENOENT) {
+		if (list) {
+			fprintf(stderr, "%s: owner: none of", prog);
+			for (i = 0; i < np; i++)
+				fprintf(stderr, "%s%s", i ? "," : " ", prefer[i]);
+			fprintf(stderr, " is a member of the view%s\n",
+				(flags & FOTOS_DECIDE_UNSTABLE) ? " (view unstable)" : "");
+		} else {
+			errmsg("owner: the view has no members%s",
+			       (flags & FOTOS_DECIDE_UNSTABLE) ? " (view unstable: joining?)" : "");
+		}
+		free(list);
+		return 1;
+	}
+	if (ret < 0) {
+		errmsg("owner: cannot read segment %s: %s", o->shm, fotos_strerror(ret));
+		free(list);
+		return 1;
+	}
+	if (o->json) {
+		fputs(list ? "{\"service\":" : "{\"key\":", stdout);
+		json_str(stdout, list ? service : key, SIZE_MAX);
+		if (list) {
+			fputs(",\"owner\":", stdout);
+			json_str(stdout, m[0].name, sizeof(m[0].name));
+			fputs(",\"prefer\":[", stdout);
+			for (i = 0; i < np; i++) {
+				if (i)
+					putchar(',');
+				json_str(stdout, prefer[i], FOTOS_NAME_LEN);
+			}
+			printf("],\"hold_ms\":%" PRIu64, hold_ms);
+		} else {
+			fputs(",\"owners\":", stdout);
+			json_names(m, n);
+		}
+		printf(",\"stable\":%s,\"primary\":%s}\n",
+		       (flags & FOTOS_DECIDE_UNSTABLE) ? "false" : "true",
+		       (flags & FOTOS_DECIDE_NOT_PRIMARY) ? "false" : "true");
+	} else {
+		for (i = 0; i < n; i++)
+			printf("%s%.*s", i ? "," : "", (int)sizeof(m[i].name), m[i].name);
+		if (flags & FOTOS_DECIDE_UNSTABLE)
+			printf(" (view unstable)");
+		if (flags & FOTOS_DECIDE_NOT_PRIMARY)
+			printf(" (not primary)");
+		putchar('\n');
+	}
+	fflush(stdout);
+	free(list);
+	return 0;
+
+bad_hold:
+	free(list);
+	return usage_error("owner: --hold-ms needs a number of milliseconds");
+bad_key:
+	free(list);
+	return usage_error("owner: --key needs a key");
+bad_replicas:
+	free(list);
+	return usage_error("owner: --replicas needs a number from 1 to %d", FOTOS_MAX_MEMBERS);
+}
+
 static int cmd_version(int argc, char **argv, struct opts *o)
 {
 	if (argc > 1)
@@ -781,6 +959,12 @@ static const struct cmd cmds[] = {
 	  "the network stable), 1 on timeout" },
 	{ "ping", cmd_ping, "[--timeout-ms T]\task the agent over its control socket" },
 	{ "peers", cmd_peers, "[--timeout-ms T]\tthe agent's view of its peers (JSON)" },
+	{ "owner", cmd_owner,
+	  "SERVICE --prefer N1,N2,... [--hold-ms T] | --key K [--replicas k]\tthe node that owns "
+	  "SERVICE: the first listed member (a returning node takes over once a member for T ms, "
+	  "counted from its start); or the k rendezvous-hash owners of key K (SERVICE without "
+	  "--prefer: its name is the key). Same answer on every member; says \"(view unstable)\" "
+	  "while a change is being agreed" },
 	{ "raw", cmd_raw, "[--timeout-ms T] LINE...\tsend one request line, print the reply" },
 	{ "version", cmd_version, "\tprint the version" },
 	{ "help", cmd_help, "[COMMAND]\tthis text, or a command's" },

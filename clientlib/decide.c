@@ -6,7 +6,7 @@
  * Pure functions of a struct fotos_view (plus, for the hold time, a
  * caller-owned struct fotos_owner_state and the time), and two wrappers
  * that read the view through a handle. No allocation, no system call.
- * The hash is specified in decide_api.h so that other languages can
+ * The hash is specified in fotos.h so that other languages can
  * reproduce it; tests/unit/test_decide.c checks this code against a
  * byte-by-byte transcription of that text.
  */
@@ -15,14 +15,18 @@
 #include <time.h>
 
 #include "fotos.h"
-#include "decide_api.h"
+
 
 #define GOLDEN		0x9e3779b97f4a7c15ull
+#define NAME_C0		0x9e3779b97f4a7c15ull
+#define NAME_C1		0xbf58476d1ce4e5b9ull
+#define NAME_C2		0x94d049bb133111ebull
+#define NAME_C3		0xff51afd7ed558ccdull
 #define ST_APPLIED	(1u << 0)	/* fotos_owner_state: a view was applied */
 
 _Static_assert(FOTOS_NAME_LEN == 32, "name_hash() reads names as 4 words");
 
-/* ---- the hash (specified in decide_api.h) ----------------------------- */
+/* ---- the hash (specified in fotos.h) ----------------------------- */
 
 static inline uint64_t mix(uint64_t x)
 {
@@ -71,36 +75,35 @@ uint64_t fotos_hash_bytes(const void *data, size_t len, uint64_t seed)
 }
 
 /*
- * hash(name bytes before the NUL, FOTOS_HASH_SEED_NAME) of a member name
- * (32 bytes, maybe not NUL-ended), a word at a time: the bytes after the
- * NUL may hold anything and must not count.
+ * N of a member name (32 bytes, maybe not NUL-ended): the name zero-padded
+ * to 32 bytes, whatever the bytes after its NUL hold, as four little-endian
+ * words w0..w3; N = w0*C0 ^ w1*C1 ^ w2*C2 ^ w3*C3. Names up to 7 bytes,
+ * the usual, cost one multiplication (the branch predicts well: the names
+ * of one cluster are alike); the weight's mix() does the mixing.
  */
 static inline uint64_t name_hash(const char *name)
 {
-	uint64_t w[4], h;
-	unsigned int i, nw = 4;
-	size_t len = FOTOS_NAME_LEN;
+	uint64_t w = load_le64(name), z, first, h;
+	unsigned int i;
 
-	for (i = 0; i < 4; i++) {
-		/* Bit 7 of each byte that is zero; the lowest one set marks the
-		 * first zero byte (only bytes above a true zero can be false). */
-		uint64_t z;
+	/* Bit 7 of each zero byte; the lowest one set marks the first NUL
+	 * (bytes above a true zero can be false positives, never below). */
+	z = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+	first = z & (0 - z);
+	if (first)
+		return (w & ((first >> 7) - 1)) * NAME_C0;
+	h = w * NAME_C0;
+	for (i = 1; i < 4; i++) {
+		static const uint64_t c[4] = { NAME_C0, NAME_C1, NAME_C2, NAME_C3 };
 
-		w[i] = load_le64(name + 8 * i);
-		z = (w[i] - 0x0101010101010101ull) & ~w[i] & 0x8080808080808080ull;
-		if (z) {
-			unsigned int b = (unsigned int)__builtin_ctzll(z) / 8;	/* 0..7 */
-
-			len = 8 * i + b;
-			w[i] &= b ? ~0ull >> (64 - 8 * b) : 0;
-			nw = i + (b != 0);
-			break;
-		}
+		w = load_le64(name + 8 * i);
+		z = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+		first = z & (0 - z);
+		if (first)
+			return h ^ (w & ((first >> 7) - 1)) * c[i];
+		h ^= w * c[i];
 	}
-	h = FOTOS_HASH_SEED_NAME ^ ((uint64_t)len * GOLDEN);
-	for (i = 0; i < nw; i++)
-		h = absorb(h, w[i]);
-	return mix(h);
+	return h;
 }
 
 uint64_t fotos_hash_weight(uint64_t key_hash, const char *name)
@@ -132,8 +135,8 @@ static inline int ahead(const struct fotos_view *v, uint64_t wa, uint32_t a, uin
 int fotos_hash_pick_hash(const struct fotos_view *v, uint64_t key_hash, uint32_t *out,
 			 unsigned int k)
 {
-	uint64_t w[FOTOS_MAX_MEMBERS], taken = 0;
-	uint32_t i, j, n, count, best;
+	uint64_t w[FOTOS_MAX_MEMBERS];
+	uint32_t i, j, n, count;
 
 	if (!v || !out || !k)
 		return -EINVAL;
@@ -146,17 +149,19 @@ int fotos_hash_pick_hash(const struct fotos_view *v, uint64_t key_hash, uint32_t
 		w[i] = mix(key_hash ^ name_hash(v->members[i].name));
 	if (k > count)
 		k = count;
-	/* Then the k best by selection (k and count are small). */
-	for (n = 0; n < k; n++) {
-		best = UINT32_MAX;
-		for (j = 0; j < count; j++) {
-			if (taken & (1ull << j))
-				continue;
-			if (best == UINT32_MAX || ahead(v, w[j], j, w[best], best))
-				best = j;
+	/* Then the k best, kept in order by insertion: after the first few
+	 * members almost every one is behind the k-th, a well predicted test. */
+	out[0] = 0;
+	n = 1;
+	for (i = 1; i < count; i++) {
+		if (n == k && !ahead(v, w[i], i, w[out[n - 1]], out[n - 1]))
+			continue;
+		j = n < k ? n++ : n - 1;
+		while (j > 0 && ahead(v, w[i], i, w[out[j - 1]], out[j - 1])) {
+			out[j] = out[j - 1];
+			j--;
 		}
-		taken |= 1ull << best;
-		out[n] = best;
+		out[j] = i;
 	}
 	return (int)n;
 }

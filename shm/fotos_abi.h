@@ -143,16 +143,79 @@ struct fotos_shm_view {
 #define FOTOS_VIEW_HEAD_WORDS	4	/* epoch, view_id, net_id, count|flags */
 #define FOTOS_VIEW_WORDS	(sizeof(struct fotos_shm_view) / 8)
 
-/* Database region header; the entries follow (defined by the database issue). */
+/*
+ * Database region: this header, then nslots slots of slot_size bytes at
+ * slots_off, an open-addressing hash table (linear probing from
+ * hash & (nslots - 1); an empty slot ends a probe). Each slot is one
+ * version of one key under its own seqlock, so a write to one key does not
+ * make readers of another retry. A key with concurrent versions has one
+ * winner slot (flag CONFLICT) and its losers (flag SIBLING), all in the
+ * key's probe chain. The table seq is odd while the agent moves slots
+ * (deletion by backward shift): a reader that found nothing re-checks it.
+ */
 struct fotos_shm_db {
 	_Atomic uint64_t seq;
-	uint64_t max_keys;
+	uint64_t max_keys;		/* slots that may be used (versions, tombstones) */
 	uint64_t max_key_len;
 	uint64_t max_val_len;
-	uint64_t nkeys;
+	uint64_t nslots;		/* power of two, >= 2 * max_keys */
+	uint64_t slot_size;		/* bytes, a multiple of 8 */
+	uint64_t nclock;		/* clock counters per slot: the cluster size */
+	uint64_t slots_off;		/* from the start of the region */
+	_Atomic uint64_t nkeys;		/* keys with a live (not deleted) winner */
+	_Atomic uint64_t used;		/* occupied slots */
 };
 
-#define FOTOS_DB_RESERVED	(64u * 1024u)
+/* Slot payload words (index into the slot's seq region w[]). */
+enum fotos_slot_word {
+	FOTOS_SLOT_HASH = 0,	/* key hash, never 0; 0 = empty slot */
+	FOTOS_SLOT_LENS = 1,	/* klen | vlen << 32 */
+	FOTOS_SLOT_FLAGS = 2,	/* flags | writer node << 32 */
+	FOTOS_SLOT_CLOCK = 3,	/* nclock counters, then the key, then the value */
+};
+
+#define FOTOS_DBF_TOMBSTONE	1u	/* a delete: readers see no value */
+#define FOTOS_DBF_CONFLICT	2u	/* the winner of concurrent versions */
+#define FOTOS_DBF_SIBLING	4u	/* a losing concurrent version */
+
+#define FOTOS_DB_RESERVED	(64u * 1024u)	/* db region of shm_layout_default() */
+#define FOTOS_DB_MAX_KEY	1024u
+#define FOTOS_DB_MAX_VAL	(60u * 1024u)
+
+/* The key hash (64-bit FNV-1a, never 0), the same in agent and clients. */
+static inline uint64_t fotos_key_hash(const void *key, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)key;
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h ? h : 1;
+}
+
+/* Slot size and region size of a table; 0 if the limits are out of range. */
+static inline uint64_t fotos_db_geometry(uint64_t max_keys, uint64_t max_key, uint64_t max_val,
+					 uint64_t nclock, struct fotos_shm_db *g)
+{
+	uint64_t n = 16;
+
+	if (!max_keys || max_keys > (1ull << 26) || !max_key || max_key > FOTOS_DB_MAX_KEY ||
+	    max_val > FOTOS_DB_MAX_VAL || !nclock || nclock > FOTOS_MAX_NODES)
+		return 0;
+	while (n < 2 * max_keys)
+		n *= 2;
+	g->max_keys = max_keys;
+	g->max_key_len = max_key;
+	g->max_val_len = max_val;
+	g->nslots = n;
+	g->nclock = nclock;
+	g->slot_size = 8 * (1 + FOTOS_SLOT_CLOCK + nclock + (max_key + 7) / 8 + (max_val + 7) / 8);
+	g->slots_off = 4096;
+	return g->slots_off + n * g->slot_size;
+}
 
 /* Node states, as published. */
 enum fotos_node_state {

@@ -66,7 +66,17 @@ int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 	    strlen(p->name) < 2 || strlen(p->name) >= FOTOS_PATH_MAX - 1)
 		return -EINVAL;
 	snprintf(seg->name, sizeof(seg->name), "%s", p->name);
-	shm_layout_default(&seg->l);
+	if (p->db_max_keys) {
+		struct fotos_shm_db g;
+		uint64_t sz = fotos_db_geometry(p->db_max_keys, p->db_max_key, p->db_max_val,
+						p->db_nclock, &g);
+
+		if (!sz)
+			return -EINVAL;
+		shm_layout_db(&seg->l, sz);
+	} else {
+		shm_layout_default(&seg->l);
+	}
 
 	snprintf(tmp, sizeof(tmp), "%s.new.%ld", p->name, (long)getpid());
 	/* The name is ours (our pid): a leftover is from a dead agent that
@@ -95,6 +105,19 @@ int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 	seg->bell = (void *)(seg->base + seg->l.doorbell_off);
 	seg->state = (void *)(seg->base + seg->l.state_off);
 	seg->view = (void *)(seg->base + seg->l.view_off);
+	seg->db = (void *)(seg->base + seg->l.db_off);
+	if (p->db_max_keys) {
+		struct fotos_shm_db g = { 0 };
+
+		fotos_db_geometry(p->db_max_keys, p->db_max_key, p->db_max_val, p->db_nclock, &g);
+		seg->db->max_keys = g.max_keys;
+		seg->db->max_key_len = g.max_key_len;
+		seg->db->max_val_len = g.max_val_len;
+		seg->db->nslots = g.nslots;
+		seg->db->slot_size = g.slot_size;
+		seg->db->nclock = g.nclock;
+		seg->db->slots_off = g.slots_off;
+	}
 
 	h->magic = FOTOS_SHM_MAGIC;
 	h->hdr_size = sizeof(*h);

@@ -20,6 +20,8 @@ struct shm_layout {
 
 /* Compute the layout the agent creates. */
 void shm_layout_default(struct shm_layout *l);
+/* The same with a database region of db_size bytes (page rounded). */
+void shm_layout_db(struct shm_layout *l, uint64_t db_size);
 
 /*
  * Check a mapped header of maplen bytes (the file size) and fill *l.
@@ -38,6 +40,7 @@ struct shm_segment {
 	struct fotos_shm_doorbell *bell;
 	struct fotos_seq_region *state;
 	struct fotos_seq_region *view;
+	struct fotos_shm_db *db;		/* the database region header */
 	uint64_t ino;		/* to unlink only our own file on close */
 	uint64_t wakes;		/* FUTEX_WAKE calls made (for tests and bench) */
 	uint64_t skipped_wakes;	/* publishes with no waiter: no system call */
@@ -50,6 +53,8 @@ struct shm_params {
 	const char *cluster_name;
 	uint64_t stale_after_ns;
 	unsigned int mode;		/* file mode, e.g. 0644 */
+	/* database geometry (fotos_db_geometry); max_keys 0: a small default */
+	uint64_t db_max_keys, db_max_key, db_max_val, db_nclock;
 };
 
 /*

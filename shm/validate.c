@@ -8,7 +8,7 @@
 
 #include "segment.h"
 
-void shm_layout_default(struct shm_layout *l)
+void shm_layout_db(struct shm_layout *l, uint64_t db_size)
 {
 	uint64_t view_bytes = sizeof(struct fotos_seq_region) + sizeof(struct fotos_shm_view);
 
@@ -16,8 +16,13 @@ void shm_layout_default(struct shm_layout *l)
 	l->state_off = 2 * FOTOS_PAGE;
 	l->view_off = 3 * FOTOS_PAGE;
 	l->db_off = l->view_off + (view_bytes + FOTOS_PAGE - 1) / FOTOS_PAGE * FOTOS_PAGE;
-	l->db_size = FOTOS_DB_RESERVED;
+	l->db_size = (db_size + FOTOS_PAGE - 1) / FOTOS_PAGE * FOTOS_PAGE;
 	l->total_size = l->db_off + l->db_size;
+}
+
+void shm_layout_default(struct shm_layout *l)
+{
+	shm_layout_db(l, FOTOS_DB_RESERVED);
 }
 
 static int region_fits(const struct fotos_shm_sect *s, uint64_t min, uint64_t total)

@@ -42,7 +42,7 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Ishm -Iagent -Iclientlib"
 
 # target and the sources it needs
-TARGETS="fuzz_wire:agent/wire.c fuzz_conf:agent/conf.c fuzz_shm:shm/validate.c"
+TARGETS="fuzz_wire:agent/wire.c,clientlib/vclock.c fuzz_conf:agent/conf.c fuzz_shm:shm/validate.c"
 
 mkdir -p "$OUT"
 fail=0

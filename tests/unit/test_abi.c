@@ -189,8 +189,17 @@ static void test_regions(void **state)
 	OFF(fotos_shm_db, max_keys, 8);
 	OFF(fotos_shm_db, max_key_len, 16);
 	OFF(fotos_shm_db, max_val_len, 24);
-	OFF(fotos_shm_db, nkeys, 32);
-	SIZE(fotos_shm_db, 40);
+	OFF(fotos_shm_db, nslots, 32);
+	OFF(fotos_shm_db, slot_size, 40);
+	OFF(fotos_shm_db, nclock, 48);
+	OFF(fotos_shm_db, slots_off, 56);
+	OFF(fotos_shm_db, nkeys, 64);
+	OFF(fotos_shm_db, used, 72);
+	SIZE(fotos_shm_db, 80);
+	assert_int_equal(FOTOS_SLOT_HASH, 0);
+	assert_int_equal(FOTOS_SLOT_LENS, 1);
+	assert_int_equal(FOTOS_SLOT_FLAGS, 2);
+	assert_int_equal(FOTOS_SLOT_CLOCK, 3);
 }
 
 static void test_public_structs(void **state)
