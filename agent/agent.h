@@ -29,8 +29,9 @@
 
 #define MAX_CONNS	512
 #define CTL_MAX_CLIENTS	128
-#define CTL_LINE_MAX	65536
-#define PEER_WBUF_MAX	(1u << 20)	/* a peer this far behind is stuck: drop the link */
+#define CTL_LINE_MAX	(128 * 1024)
+#define PEER_WBUF_MAX	(64u << 20)	/* a peer this far behind is stuck: drop the link */
+#define DB_BACKLOG_MAX	(16u << 20)	/* refuse new writes while a peer is this far behind */
 
 enum conn_kind {
 	CONN_FREE = 0,
@@ -56,7 +57,7 @@ struct conn {
 	uint8_t *wbuf;
 	uint32_t wlen, wcap;
 	uint32_t inflight;	/* bytes of wbuf handed to the kernel */
-	uint8_t *wbuf_old;	/* replaced while a send was in flight; freed after it */
+	uint8_t *inflight_buf;	/* the buffer the kernel is sending from */
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	uint64_t opened_ns;

@@ -283,7 +283,7 @@ void ctl_on_data(struct agent *a, int slot)
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
 	if (c->rlen > CTL_LINE_MAX) {
-		reply(a, slot, "err request longer than %s bytes", "65536");
+		reply(a, slot, "err request longer than %s bytes", "131072");
 		/* The reply is queued; drop the rest and close once sent. */
 		c->rlen = 0;
 		c->close_after_send = 1;

@@ -415,6 +415,7 @@ static const char *errname(int err)
 	case -E2BIG: return "E2BIG";
 	case -ECANCELED: return "ECANCELED";
 	case -EAGAIN: return "EAGAIN";
+	case -ENOMEM: return "ENOMEM";
 	case -EINVAL: return "EINVAL";
 	case -ETIMEDOUT: return "ETIMEDOUT";
 	default: return "EIO";
@@ -559,6 +560,11 @@ static int local_write(struct agent *a, const struct write_req *r, struct fotos_
 	}
 	if (!n && atomic_load_explicit(&d->hdr->used, memory_order_relaxed) >= d->hdr->max_keys)
 		return -ENOSPC;
+	/* Back-pressure: a member this far behind would be dropped soon. */
+	for (i = 0; i < FOTOS_MAX_NODES; i++)
+		if ((others(a) & mask_of(i)) && a->peers[i].up && a->peers[i].conn >= 0 &&
+		    a->conns[a->peers[i].conn].wlen > DB_BACKLOG_MAX)
+			return -EAGAIN;
 	ret = fotos_vclock_increment(&v.clock, (uint32_t)a->self);
 	if (ret < 0)
 		return ret;

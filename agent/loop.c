@@ -97,6 +97,7 @@ static void arm_send(struct agent *a, int slot)
 	if (!sqe)
 		return;
 	c->inflight = c->wlen;
+	c->inflight_buf = c->wbuf;
 	io_uring_prep_send(sqe, c->fd, c->wbuf, c->inflight, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, udata((unsigned)slot, c->gen, OP_SEND));
 	c->pending++;
@@ -166,9 +167,10 @@ static void conn_release(struct agent *a, int slot)
 	if (c->fd >= 0)
 		close(c->fd);
 	fotos_free(c->rbuf);
+	if (c->inflight_buf != c->wbuf)
+		fotos_free(c->inflight_buf);
 	fotos_free(c->wbuf);
-	fotos_free(c->wbuf_old);
-	c->rbuf = c->wbuf = c->wbuf_old = NULL;
+	c->rbuf = c->wbuf = c->inflight_buf = NULL;
 	c->fd = -1;
 	c->kind = CONN_FREE;
 }
@@ -220,16 +222,13 @@ int conn_send(struct agent *a, int slot, const void *data, uint32_t len)
 			cap *= 2;
 		if (cap > PEER_WBUF_MAX && c->kind != CONN_CTL)
 			return -ENOBUFS;
-		if (c->inflight) {
-			/* The kernel may still read the old buffer: copy, and
-			 * free the old one when that send completes. */
-			if (c->wbuf_old)
-				return -ENOBUFS;
+		if (c->inflight && c->wbuf == c->inflight_buf) {
+			/* The kernel may still read this buffer: copy, and free
+			 * it when that send completes. */
 			nb = fotos_malloc(cap);
 			if (!nb)
 				return -ENOMEM;
 			memcpy(nb, c->wbuf, c->wlen);
-			c->wbuf_old = c->wbuf;
 		} else {
 			nb = fotos_realloc(c->wbuf, cap);
 			if (!nb)
@@ -294,8 +293,9 @@ static void on_send(struct agent *a, int slot, int res)
 	struct conn *c = &a->conns[slot];
 	uint32_t n;
 
-	fotos_free(c->wbuf_old);
-	c->wbuf_old = NULL;
+	if (c->inflight_buf != c->wbuf)
+		fotos_free(c->inflight_buf);	/* replaced while the kernel read it */
+	c->inflight_buf = NULL;
 	if (c->closing)
 		return;
 	if (res < 0) {
@@ -489,8 +489,9 @@ void loop_fini(struct agent *a)
 			if (a->conns[i].fd >= 0)
 				close(a->conns[i].fd);
 			fotos_free(a->conns[i].rbuf);
+			if (a->conns[i].inflight_buf != a->conns[i].wbuf)
+				fotos_free(a->conns[i].inflight_buf);
 			fotos_free(a->conns[i].wbuf);
-			fotos_free(a->conns[i].wbuf_old);
 			a->conns[i].kind = CONN_FREE;
 		}
 	io_uring_queue_exit(&a->ring);

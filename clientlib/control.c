@@ -15,7 +15,7 @@
 
 #include "fotos.h"
 
-#define CTL_MAX	65536
+#define CTL_MAX	(128 * 1024)
 
 static int64_t ms_left(const struct timespec *t0, int timeout_ms)
 {

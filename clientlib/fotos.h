@@ -143,6 +143,94 @@ int fotos_vclock_parse(struct fotos_vclock *vc, const char *text);
 int fotos_vclock_encode(const struct fotos_vclock *vc, uint8_t *buf, size_t len);
 int fotos_vclock_decode(struct fotos_vclock *vc, const uint8_t *buf, size_t len);
 
+/* ---- the database ------------------------------------------------------
+ * Reads come straight from the segment: zero system calls, no torn value
+ * (each entry has its own seqlock). Writes go to the agent over the control
+ * socket. Keys and values are bytes.
+ */
+#define FOTOS_DB_DELETED	1u	/* the version is a delete (tombstone) */
+#define FOTOS_DB_CONFLICT	2u	/* concurrent versions exist: this is the winner */
+#define FOTOS_DB_SIBLING	4u	/* a losing concurrent version */
+
+struct fotos_meta {
+	uint32_t vlen;			/* the value's full length */
+	uint32_t flags;			/* FOTOS_DB_* */
+	uint32_t writer;		/* node index that wrote this version */
+	uint32_t klen;			/* (iteration) the key's length */
+	struct fotos_vclock clock;
+};
+
+/*
+ * Read key. Copies min(vlen, cap) bytes into val and fills *meta (may be
+ * NULL). Returns the value's length; -ENOENT if absent or deleted (meta
+ * then holds the delete's clock, or a zero clock); -ENODATA if the agent
+ * publishes no database; -EAGAIN if the agent kept rewriting it; -E2BIG if
+ * key is longer than any key may be.
+ */
+int fotos_get(const struct fotos *h, const void *key, size_t klen, void *val, size_t cap,
+	      struct fotos_meta *meta);
+
+/* The n-th version of a key in the table (n = 0, 1, ...): the winner and,
+ * for a conflicted key, its siblings. Same returns as fotos_get, -ENOENT
+ * past the last one. */
+int fotos_get_version(const struct fotos *h, const void *key, size_t klen, unsigned int n,
+		      void *val, size_t cap, struct fotos_meta *meta);
+
+/* Iterate the live keys (winners, not deletes) whose key starts with
+ * prefix (plen 0: all). Start with it->pos = 0. Returns 1 with the key in
+ * key[kcap] (meta->klen its length), the value like fotos_get; 0 at the
+ * end. Each entry is consistent; the whole is not a snapshot. */
+struct fotos_db_iter {
+	uint64_t pos;
+};
+int fotos_db_next(const struct fotos *h, struct fotos_db_iter *it, const void *prefix,
+		  size_t plen, void *key, size_t kcap, void *val, size_t vcap,
+		  struct fotos_meta *meta);
+
+struct fotos_db_limits {
+	uint64_t max_keys, max_key_len, max_val_len;
+	uint64_t keys;			/* live keys now */
+	uint64_t versions;		/* slots in use (versions, deletes) */
+};
+int fotos_db_limits(const struct fotos *h, struct fotos_db_limits *out);
+
+#define FOTOS_PUT_ACK_ALL	1u	/* answer once every member of the view has it */
+#define FOTOS_PUT_IF_ABSENT	2u	/* only if the key is absent or deleted */
+
+struct fotos_put_result {
+	struct fotos_vclock clock;	/* the new version's; -ECANCELED: the current */
+	int acked_all;			/* every member of the view acknowledged it */
+	char detail[200];		/* the agent's words: "ack=partial ...", an error */
+};
+
+/*
+ * Write key = val through the agent. expect: NULL for an unconditional
+ * write, else the clock read with fotos_get (the vector-clock controlled
+ * update: refused if the key changed since). Returns 0; -ECANCELED (the
+ * condition failed: res->clock is the current clock); -E2BIG (key or value
+ * over the limits); -ENOSPC (database full); -EAGAIN (the view changed
+ * while a conditional write was with the key's owner: retry); -ETIMEDOUT;
+ * other -errno from the control socket. res may be NULL.
+ */
+int fotos_put(struct fotos *h, const void *key, size_t klen, const void *val, size_t vlen,
+	      unsigned int flags, const struct fotos_vclock *expect,
+	      struct fotos_put_result *res, int timeout_ms);
+int fotos_del(struct fotos *h, const void *key, size_t klen, unsigned int flags,
+	      const struct fotos_vclock *expect, struct fotos_put_result *res, int timeout_ms);
+
+/* Many unconditional writes in few requests, acknowledged locally. */
+struct fotos_op {
+	int del;
+	const void *key;
+	size_t klen;
+	const void *val;
+	size_t vlen;
+};
+/* Returns the number applied (all of them) or -errno; on an error the ops
+ * before the failing one were applied (see the detail in res). */
+int fotos_batch(struct fotos *h, const struct fotos_op *ops, size_t n,
+		struct fotos_put_result *res, int timeout_ms);
+
 /* Events for fotos_wait(). */
 #define FOTOS_EV_VIEW	(1u << 0)	/* a new view was published */
 #define FOTOS_EV_STABLE	(1u << 1)	/* the stable flag changed */
@@ -175,7 +263,7 @@ int fotos_wait(const struct fotos *h, struct fotos_cursor *c, unsigned int mask,
 /*
  * Send one request line (no newline needed) to the agent's control socket
  * at path and read its one-line reply into resp (len bytes, NUL-ended, the
- * "ok "/"err " prefix removed). Protocol: text lines of at most 64 KiB;
+ * "ok "/"err " prefix removed). Protocol: text lines of at most 128 KiB;
  * the agent answers "ok <text>" or "err <reason>". Not a read-path call: it
  * makes system calls. Returns 0 on "ok", -EREMOTEIO on "err" (resp holds
  * the agent's reason), -ETIMEDOUT, -EBADMSG for an unreadable reply,

@@ -4,6 +4,8 @@
 #ifndef FOTOS_HANDLE_H
 #define FOTOS_HANDLE_H
 
+#include <pthread.h>
+
 #include "fotos.h"
 #include "../shm/fotos_abi.h"
 #include "../shm/segment.h"
@@ -19,6 +21,13 @@ struct fotos {
 	const struct fotos_seq_region *state;
 	const struct fotos_seq_region *view;
 	struct shm_layout l;
+	/* the database region, if the agent publishes one */
+	const struct fotos_shm_db *db;
+	const unsigned char *db_slots;
+	uint64_t db_mask, db_slot_size, db_nclock, db_max_key, db_max_val;
+	/* a kept control connection for writes (not the read path) */
+	pthread_mutex_t ctl_lock;
+	int ctl_fd;
 	/* constants copied out at open (Aeron: never re-read what may move) */
 	uint64_t stale_after_ns;
 	struct fotos_info info;

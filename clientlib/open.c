@@ -96,6 +96,27 @@ int fotos_open(const char *name, struct fotos **out)
 	close(fd);
 	fd = -1;
 
+	/* The database region: trust its geometry only if it fits. */
+	{
+		const struct fotos_shm_db *db = (const void *)(h->base + h->l.db_off);
+		struct fotos_shm_db g = { 0 };
+		uint64_t need = fotos_db_geometry(db->max_keys, db->max_key_len, db->max_val_len,
+						  db->nclock, &g);
+
+		if (need && need <= h->l.db_size && g.nslots == db->nslots &&
+		    g.slot_size == db->slot_size && g.slots_off == db->slots_off) {
+			h->db = db;
+			h->db_slots = (const unsigned char *)db + db->slots_off;
+			h->db_mask = db->nslots - 1;
+			h->db_slot_size = db->slot_size;
+			h->db_nclock = db->nclock;
+			h->db_max_key = db->max_key_len;
+			h->db_max_val = db->max_val_len;
+		}
+	}
+	pthread_mutex_init(&h->ctl_lock, NULL);
+	h->ctl_fd = -1;
+
 	h->stale_after_ns = h->hdr->stale_after_ns ? h->hdr->stale_after_ns : 3000000000ull;
 	h->info.agent_pid = h->hdr->agent_pid;
 	h->info.agent_start_ns = h->hdr->agent_start_ns;
@@ -127,6 +148,9 @@ void fotos_close(struct fotos *h)
 {
 	if (!h)
 		return;
+	if (h->ctl_fd >= 0)
+		close(h->ctl_fd);
+	pthread_mutex_destroy(&h->ctl_lock);
 	if (h->bell_map)
 		munmap(h->bell_map, FOTOS_PAGE);
 	munmap((void *)h->base, h->size);

@@ -129,12 +129,254 @@ byte gmem[N], gview[NP];
 #endif
 
 /* scratch, not part of the state */
-hidden byte h_t, h_x, h_y, h_z, h_p, h_r, h_seen, h_mem, h_out, h_first, h_rest,
+hidden byte h_arg, h_t, h_x, h_y, h_z, h_p, h_r, h_seen, h_mem, h_out, h_first, h_rest,
 	h_worst, h_wn, h_n, h_rs1, h_rs2, h_sb1, h_sb2, h_best, h_bid, h_cl,
 	h_kind, h_base, h_rem, h_need, h_miss, h_pr, h_k;
 hidden byte h_removed, h_anyop, h_ok, h_cok, h_done, h_exh;
 hidden byte s_k, r_i, r_j, r_k, c_j, c_k, o_k, m_k, q_k, a_k, b_k, i_k, p_k, e_k, e_j, f_k;
 hidden int h_sig;
+
+/*
+ * The pure computations of memb.c (no messages, no side effects) in C,
+ * transcribed from agent/memb.c: to_remove(), start_candidates(), the
+ * proposing decisions of evaluate_member()/evaluate_outsider(), and the
+ * derived state recomputed after every step. Arguments and results go
+ * through the hidden h_* variables.
+ */
+c_code {
+#define C_OPER(s) ((s) == 3 || (s) == 4)
+static int c_pop(int x) { return __builtin_popcount((unsigned)x); }
+static int c_low(int x) { return x ? __builtin_ctz((unsigned)x) : 255; }
+static int c_better(int x, int y)	/* memb.c: better_network() */
+{
+	if (c_pop(x) != c_pop(y))
+		return c_pop(x) > c_pop(y);
+	return c_low(x) < c_low(y);
+}
+static int c_seen(int i)		/* mesh.c: mesh_seen() */
+{
+	int r = 1 << i, k;
+	for (k = 0; k < N; k++)
+		if (now.up[i].v[k])
+			r |= 1 << k;
+	return r;
+}
+static int c_seen_by(int i, int k)	/* memb.c: seen_by() */
+{
+	if (k == i)
+		return c_seen(i);
+	if (now.up[i].v[k] && now.hst[i].v[k])
+		return now.pseen[i].v[k];
+	return 255;
+}
+static int c_reported_seen(int i, int k)	/* memb.c: reported_seen() */
+{
+	if (k != i && now.hst[i].v[k] && now.pvw[i].v[k] != now.vw[i])
+		return 255;
+	return c_seen_by(i, k);
+}
+static void c_to_remove(int i)		/* memb.c: to_remove() */
+{
+	int members = now.tmem[now.vw[i]], out = 0, rest, k, j;
+	int v = now.vw[i];
+
+	h_removed = 0;
+	for (k = 0; k < N; k++) {
+		int pv = now.pvw[i].v[k];
+		if (!(members & (1 << k)) || k == i)
+			continue;
+		if (!now.up[i].v[k] || now.pinc[i].v[k] != now.tinc[v].v[k]) {
+			out |= 1 << k;
+			continue;
+		}
+		if (!now.hst[i].v[k])
+			continue;
+		if (!C_OPER(now.pst[i].v[k]) || now.tnet[pv] != now.tnet[v]) {
+			out |= 1 << k;
+			continue;
+		}
+		if (now.tepoch[pv] > now.tepoch[v] && !(now.tmem[pv] & (1 << i))) {
+			h_removed = 1;
+			return;
+		}
+	}
+	h_first = out;
+	rest = members & ~out;
+	for (;;) {
+		int worst = -1, worst_n = 0;
+		for (k = 0; k < N; k++) {
+			int n = 0;
+			if (!(rest & (1 << k)))
+				continue;
+			for (j = 0; j < N; j++)
+				if (j != k && (rest & (1 << j)) &&
+				    (!(c_reported_seen(i, k) & (1 << j)) ||
+				     !(c_reported_seen(i, j) & (1 << k))))
+					n++;
+			if (n && n >= worst_n) {
+				worst = k;
+				worst_n = n;
+			}
+		}
+		if (worst < 0)
+			break;
+		rest &= ~(1 << worst);
+		out |= 1 << worst;
+	}
+	h_out = out;
+}
+void f_to_remove(void) { h_out = 0; h_first = 0; c_to_remove(h_arg); }
+
+static int c_start_candidates(int i)	/* memb.c: start_candidates() */
+{
+	int clique = 1 << i, k, j;
+	for (k = 0; k < N; k++) {
+		int ok = 1;
+		if (k == i || !now.up[i].v[k] || !now.hst[i].v[k] || C_OPER(now.pst[i].v[k]))
+			continue;
+		for (j = 0; j < N && ok; j++)
+			if (clique & (1 << j))
+				ok = (c_seen_by(i, k) & (1 << j)) && (c_seen_by(i, j) & (1 << k));
+		if (ok)
+			clique |= 1 << k;
+	}
+	return clique;
+}
+#define C_BUSY(i) (now.mine[i] != 0 || now.lck[i] != 0)
+/* The proposing part of memb.c evaluate_member()/evaluate_outsider(). */
+static void c_decide(int i)
+{
+	int seen, best = 0, bid = 0, any_op = 0, k, ok;
+
+	h_kind = 0;
+	h_exh = 0;
+	if (!now.alive[i] || C_BUSY(i) || now.backoff[i])
+		return;
+	if (now.vw[i]) {
+		int rem;
+		h_out = 0;
+		c_to_remove(i);
+		if (h_removed || !h_out)
+			return;
+		rem = now.tmem[now.vw[i]] & ~h_out;
+		if (!(rem & (1 << i)))
+			return;		/* the others will remove us */
+		if (c_low(rem) != i && !now.grace[i])
+			return;
+		if (h_out != h_first && !now.grace[i])
+			return;
+		h_kind = 3; h_mem = rem; h_base = now.vw[i];
+	} else {
+		seen = c_seen(i);
+		for (k = 0; k < N; k++) {
+			int pv = now.pvw[i].v[k];
+			if (k == i || !now.up[i].v[k] || !now.hst[i].v[k] || !C_OPER(now.pst[i].v[k]))
+				continue;
+			any_op = 1;
+			if (!best || c_better(now.tmem[pv], best)) {
+				best = now.tmem[pv];
+				bid = pv;
+			}
+		}
+		if (any_op) {
+			if (!best || (best & seen) != best)
+				return;
+			for (k = 0; k < N; k++) {
+				if (!(best & (1 << k)))
+					continue;
+				if (k == i || !now.hst[i].v[k] || now.pvw[i].v[k] != bid ||
+				    now.pbusy[i].v[k] || !(now.pseen[i].v[k] & (1 << i)))
+					return;
+			}
+			h_kind = 2; h_mem = best | (1 << i); h_base = bid;
+		} else {
+			best = c_start_candidates(i);
+			if (c_low(best) == i) {
+				if (best != ALL && !now.waited[i])
+					return;
+			} else if (!now.waited2[i]) {
+				return;
+			}
+			for (k = 0; k < N; k++)	/* st.busy is read even without have_st */
+				if ((best & (1 << k)) && k != i && now.pbusy[i].v[k])
+					return;
+			h_kind = 1; h_mem = best; h_base = 0;
+		}
+	}
+	if (now.seq[i] >= MAXSEQ) {
+		h_kind = 0;
+		h_exh = 1;
+	}
+}
+void f_decide(void) { c_decide(h_arg); }
+
+/* Derived state: heartbeat marks, settled/quiet, want, outflag, convd. */
+void f_post(void)
+{
+	int k, j, clique = 1;
+
+	now.settled = 1;
+	now.quiet = 1;
+	for (k = 0; k < N * N; k++)
+		if (q_len(now.ch[k]))
+			now.settled = 0;
+	for (k = 0; k < N; k++) {
+		int sig;
+		if (!now.alive[k])
+			continue;
+		sig = now.vw[k] * 4096 + (now.st[k] * 2 + (C_BUSY(k) ? 1 : 0)) * 256 + c_seen(k);
+		if (sig != now.lsig[k]) {	/* goes out with the next heartbeat */
+			now.lsig[k] = sig;
+			for (j = 0; j < N; j++)
+				now.sdirty[k].v[j] = j != k;
+		}
+		for (j = 0; j < N; j++)
+			if (now.sdirty[k].v[j] && now.up[k].v[j] && now.alive[j] &&
+			    now.up[j].v[k] && !now.cut[k].v[j])
+				now.settled = 0;
+		if (C_BUSY(k))
+			now.quiet = 0;
+	}
+	now.quiet = now.quiet && now.settled;
+	now.exhausted = 0;
+	for (k = 0; k < N; k++) {
+		c_decide(k);
+		now.want[k] = h_kind != 0;
+		if (h_exh)
+			now.exhausted = 1;
+		now.outflag[k] = 0;
+		if (now.alive[k] && now.vw[k]) {
+			h_out = 0;
+			c_to_remove(k);
+			now.outflag[k] = !h_removed && h_out;
+		}
+	}
+	/* convergence: every live node stable and idle in a view whose members
+	 * are live, installed the same view and see each other; one view for
+	 * all if the live nodes see each other. */
+	now.convd = 1;
+	for (k = 0; k < N; k++) {
+		if (!now.alive[k])
+			continue;
+		if (!now.vw[k] || now.st[k] != 3 || C_BUSY(k))
+			now.convd = 0;
+		for (j = 0; j < N; j++) {
+			if (j == k)
+				continue;
+			if (now.alive[j] && !(now.up[k].v[j] && now.up[j].v[k]))
+				clique = 0;
+			if ((now.tmem[now.vw[k]] & (1 << j)) &&
+			    !(now.alive[j] && now.vw[j] == now.vw[k] && now.up[k].v[j]))
+				now.convd = 0;
+		}
+	}
+	if (clique)
+		for (k = 0; k < N; k++)
+			for (j = 0; j < N; j++)
+				if (now.alive[k] && now.alive[j] && now.vw[k] != now.vw[j])
+					now.convd = 0;
+}
+}
 
 /* ---------------- helpers ---------------- */
 
@@ -361,69 +603,8 @@ inline leave_for_merge(i) {
 
 /* memb.c: to_remove(): h_out, h_first, h_removed */
 inline to_remove(i) {
-	h_removed = 0;
-	h_out = 0;
-	h_mem = tmem[vw[i]];
-	for (r_k : 0 .. N - 1) {
-		if
-		:: !h_removed && (h_mem & B(r_k)) && r_k != i ->
-			if
-			:: !up[i].v[r_k] || pinc[i].v[r_k] != tinc[vw[i]].v[r_k] ->
-				h_out = h_out | B(r_k)
-			:: else ->
-				if
-				:: !hst[i].v[r_k]
-				:: else ->
-					if
-					:: !OPER(pst[i].v[r_k]) || tnet[pvw[i].v[r_k]] != tnet[vw[i]] ->
-						h_out = h_out | B(r_k)
-					:: else ->
-						if
-						:: tepoch[pvw[i].v[r_k]] > tepoch[vw[i]] &&
-						   !(tmem[pvw[i].v[r_k]] & B(i)) -> h_removed = 1
-						:: else
-						fi
-					fi
-				fi
-			fi
-		:: else
-		fi
-	}
-	h_first = h_out;
-	h_rest = h_mem & ~h_out;
-	do
-	:: h_removed -> break
-	:: else ->
-		h_worst = 255;
-		h_wn = 0;
-		for (r_i : 0 .. N - 1) {
-			if
-			:: h_rest & B(r_i) ->
-				h_n = 0;
-				for (r_j : 0 .. N - 1) {
-					if
-					:: r_j != r_i && (h_rest & B(r_j)) ->
-						reported_seen(i, r_i, h_rs1);
-						reported_seen(i, r_j, h_rs2);
-						if
-						:: !(h_rs1 & B(r_j)) || !(h_rs2 & B(r_i)) -> h_n++
-						:: else
-						fi
-					:: else
-					fi
-				}
-				if
-				:: h_n && h_n >= h_wn -> h_worst = r_i; h_wn = h_n
-				:: else
-				fi
-			:: else
-			fi
-		}
-		if
-		:: h_worst == 255 -> break
-		:: else -> h_rest = h_rest & ~B(h_worst); h_out = h_out | B(h_worst)
-		fi
-	od
+	h_arg = i;
+	c_code { f_to_remove(); }
 }
 
 /* memb.c: evaluate_member()'s merge loop */
@@ -478,113 +659,13 @@ inline evaluate(i) {
 }
 
 /* memb.c: start_candidates() */
-inline start_candidates(i) {
-	h_cl = B(i);
-	for (c_k : 0 .. N - 1) {
-		if
-		:: c_k != i && up[i].v[c_k] && hst[i].v[c_k] && !OPER(pst[i].v[c_k]) ->
-			h_cok = 1;
-			for (c_j : 0 .. N - 1) {
-				if
-				:: h_cok && (h_cl & B(c_j)) ->
-					seen_by(i, c_k, h_sb1);
-					seen_by(i, c_j, h_sb2);
-					h_cok = ((h_sb1 & B(c_j)) != 0 && (h_sb2 & B(c_k)) != 0)
-				:: else
-				fi
-			}
-			if
-			:: h_cok -> h_cl = h_cl | B(c_k)
-			:: else
-			fi
-		:: else
-		fi
-	}
-}
+
 
 /* The proposing part of memb.c: evaluate_member() / evaluate_outsider():
  * h_kind (0: none), h_mem, h_base. h_exh: would propose but out of pids. */
 inline decide(i) {
-	h_kind = 0;
-	h_exh = 0;
-	if
-	:: !alive[i] || BUSY(i) || backoff[i]
-	:: else ->
-		if
-		:: vw[i] != 0 ->
-			to_remove(i);
-			if
-			:: !h_removed && h_out != 0 ->
-				h_rem = tmem[vw[i]] & ~h_out;
-				if
-				:: (h_rem & B(i)) && (LOW(h_rem) == i || grace[i]) &&
-				   (h_out == h_first || grace[i]) ->
-					h_kind = K_REMOVE; h_mem = h_rem; h_base = vw[i]
-				:: else
-				fi
-			:: else
-			fi
-		:: else ->
-			calc_seen(i, h_seen);
-			h_best = 0;
-			h_bid = 0;
-			h_anyop = 0;
-			for (o_k : 0 .. N - 1) {
-				if
-				:: o_k != i && up[i].v[o_k] && hst[i].v[o_k] && OPER(pst[i].v[o_k]) ->
-					h_anyop = 1;
-					if
-					:: h_best == 0 || BETTER(tmem[pvw[i].v[o_k]], h_best) ->
-						h_best = tmem[pvw[i].v[o_k]];
-						h_bid = pvw[i].v[o_k]
-					:: else
-					fi
-				:: else
-				fi
-			}
-			if
-			:: h_anyop ->
-				if
-				:: h_best != 0 && (h_best & h_seen) == h_best ->
-					h_ok = 1;
-					for (o_k : 0 .. N - 1) {
-						if
-						:: (h_best & B(o_k)) && (o_k == i || !hst[i].v[o_k] ||
-						   pvw[i].v[o_k] != h_bid || pbusy[i].v[o_k] ||
-						   !(pseen[i].v[o_k] & B(i))) -> h_ok = 0
-						:: else
-						fi
-					}
-					if
-					:: h_ok -> h_kind = K_JOIN; h_mem = h_best | B(i); h_base = h_bid
-					:: else
-					fi
-				:: else
-				fi
-			:: else ->
-				start_candidates(i);
-				if
-				:: LOW(h_cl) == i -> h_ok = (h_cl == ALL || waited[i])
-				:: else -> h_ok = waited2[i]
-				fi;
-				for (o_k : 0 .. N - 1) {
-					/* note: st.busy is read even without have_st */
-					if
-					:: o_k != i && (h_cl & B(o_k)) && pbusy[i].v[o_k] -> h_ok = 0
-					:: else
-					fi
-				}
-				if
-				:: h_ok -> h_kind = K_START; h_mem = h_cl; h_base = 0
-				:: else
-				fi
-			fi
-		fi
-	fi;
-	if
-	:: h_kind != 0 && seq[i] >= MAXSEQ -> h_kind = 0; h_exh = 1
-	:: else
-	fi
+	h_arg = i;
+	c_code { f_decide(); }
 }
 
 /* memb.c: propose() */
@@ -872,96 +953,7 @@ inline node_init(i) {
 /* ---------------- derived state, after every step ---------------- */
 
 inline post() {
-	settled = 1;
-	quiet = 1;
-	for (e_k : 0 .. N - 1) {
-		for (e_j : 0 .. N - 1) {
-			if
-			:: len(ch[e_k * N + e_j]) > 0 -> settled = 0
-			:: else
-			fi
-		}
-	}
-	for (e_k : 0 .. N - 1) {
-		if
-		:: alive[e_k] ->
-			/* a changed status goes out with the next heartbeat */
-			calc_seen(e_k, h_seen);
-			h_sig = vw[e_k] * 4096 + STATEBYTE(e_k) * 256 + h_seen;
-			if
-			:: h_sig != lsig[e_k] ->
-				lsig[e_k] = h_sig;
-				for (e_j : 0 .. N - 1) { sdirty[e_k].v[e_j] = (e_j != e_k -> 1 : 0) }
-			:: else
-			fi;
-			for (e_j : 0 .. N - 1) {
-				if
-				:: sdirty[e_k].v[e_j] && up[e_k].v[e_j] && alive[e_j] && up[e_j].v[e_k] &&
-				   !cut[e_k].v[e_j] -> settled = 0
-				:: else
-				fi
-			}
-			if
-			:: BUSY(e_k) -> quiet = 0
-			:: else
-			fi
-		:: else
-		fi
-	}
-	quiet = quiet && settled;
-	exhausted = 0;
-	for (e_k : 0 .. N - 1) {
-		decide(e_k);
-		want[e_k] = (h_kind != 0);
-		if
-		:: h_exh -> exhausted = 1
-		:: else
-		fi;
-		if
-		:: alive[e_k] && vw[e_k] != 0 ->
-			to_remove(e_k);
-			outflag[e_k] = (!h_removed && h_out != 0)
-		:: else -> outflag[e_k] = 0
-		fi
-	}
-	/* convergence: every live node stable and idle in a view whose members
-	 * are live, agree, and see each other; one view if the live nodes are
-	 * fully connected. */
-	convd = 1;
-	h_ok = 1;	/* live nodes form a clique */
-	for (e_k : 0 .. N - 1) {
-		if
-		:: alive[e_k] ->
-			if
-			:: vw[e_k] == 0 || st[e_k] != STABLE || BUSY(e_k) -> convd = 0
-			:: else
-			fi;
-			for (e_j : 0 .. N - 1) {
-				if
-				:: e_j != e_k && alive[e_j] && !(up[e_k].v[e_j] && up[e_j].v[e_k]) -> h_ok = 0
-				:: else
-				fi;
-				if
-				:: e_j != e_k && (tmem[vw[e_k]] & B(e_j)) &&
-				   !(alive[e_j] && vw[e_j] == vw[e_k] && up[e_k].v[e_j]) -> convd = 0
-				:: else
-				fi
-			}
-		:: else
-		fi
-	}
-	if
-	:: h_ok ->
-		for (e_k : 0 .. N - 1) {
-			for (e_j : 0 .. N - 1) {
-				if
-				:: alive[e_k] && alive[e_j] && vw[e_k] != vw[e_j] -> convd = 0
-				:: else
-				fi
-			}
-		}
-	:: else
-	fi
+	c_code { f_post(); }
 }
 
 /* ---------------- the nodes ---------------- */
