@@ -177,9 +177,40 @@ struct db {
 	struct db_sync sync[FOTOS_MAX_NODES];
 	uint64_t applied, stale, refused_full, writes;
 	int dirty;			/* ring the doorbell at the end of the turn */
+	struct db_wait *waits, **waits_tail;	/* FIFO by log offset */
+	uint64_t last_off;		/* log offset of the last record appended */
 	/* durability (persist.c) */
 	int log_fd;
 	uint64_t log_off;
+};
+
+/* ---- durability (persist.c) ---- */
+enum { FSYNC_NONE = 0, FSYNC_BATCH = 1, FSYNC_ALWAYS = 2 };
+
+struct persist {
+	int fd;				/* the log, -1 without --data-dir */
+	int policy;
+	uint8_t *buf;			/* records appended, not yet handed over */
+	size_t len, cap;
+	uint8_t *fbuf;			/* records the kernel is writing */
+	size_t flen;
+	int inflight, sync_pending, broken;
+	uint64_t end;			/* log offset after what was handed over */
+	uint64_t written, synced, fsync_target;
+	uint64_t last_sync_ns;
+};
+
+/* A reply or an acknowledgement held until its record is durable. */
+struct db_wait {
+	struct db_wait *next;
+	uint64_t off;
+	int is_ack;			/* 1: DB_ACK(wid) to peer; 0: reply to `to` */
+	int peer;
+	uint64_t wid;
+	struct db_reply_to to;
+	int err;
+	char ack[48];
+	struct fotos_vclock clock;
 };
 
 struct agent {
@@ -193,6 +224,7 @@ struct agent {
 	struct memb memb;
 	struct shm_segment seg;
 	struct db db;
+	struct persist persist;
 	int listen_fd, ctl_fd;
 	int listen_slot, ctl_slot;	/* pseudo connections for the accept ops */
 	uint64_t now;			/* CLOCK_MONOTONIC ns, updated each loop turn */
@@ -256,6 +288,30 @@ void db_ctl_get(struct agent *a, int slot, char *args);
 void db_ctl_batch(struct agent *a, int slot, char *args);
 void db_ctl_stat(struct agent *a, int slot);
 void ctl_reply(struct agent *a, int slot, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* db.c, for persist.c */
+void db_load_record(struct agent *a, uint32_t writer, uint32_t flags, const struct fotos_vclock *vc,
+		    const uint8_t *key, uint32_t klen, const uint8_t *val, uint32_t vlen, int gc);
+int db_slot_version(struct agent *a, uint64_t i, struct fotos_vclock *vc, const uint8_t **key,
+		    uint32_t *klen, const uint8_t **val, uint32_t *vlen, uint32_t *writer,
+		    uint32_t *flags);
+
+/* persist.c */
+int persist_init(struct agent *a);
+uint64_t persist_append(struct agent *a, uint32_t writer, uint32_t flags,
+			const struct fotos_vclock *vc, const uint8_t *key, uint32_t klen,
+			const uint8_t *val, uint32_t vlen, int gc);
+uint64_t persist_durable(const struct agent *a);
+void persist_flush(struct agent *a);
+void persist_on_write(struct agent *a, int res);
+void persist_on_fsync(struct agent *a, int res);
+void persist_tick(struct agent *a);
+void persist_fini(struct agent *a);
+
+/* loop.c, for persist.c */
+void loop_submit_log_write(struct agent *a, int fd, const void *buf, size_t len, uint64_t off,
+			   int with_fsync);
+void loop_submit_log_fsync(struct agent *a, int fd);
 
 /* pub.c */
 void pub_all(struct agent *a);

@@ -53,6 +53,9 @@ static const struct num_key num_keys[] = {
 #define NUM_KEYS	(sizeof(num_keys) / sizeof(num_keys[0]))
 #define KEY_NAME	NUM_KEYS	/* index of "name" in parser.key_line */
 #define KEY_ARBITER	(NUM_KEYS + 1)
+#define KEY_DATA_DIR	(NUM_KEYS + 2)
+#define KEY_FSYNC	(NUM_KEYS + 3)
+#define KEY_LAST	KEY_FSYNC
 
 struct parser {
 	struct conf c;			/* the copy being built */
@@ -62,7 +65,7 @@ struct parser {
 	int line;			/* current line, from 1 */
 	int sect;			/* SECT_* */
 	int addr_line;			/* line of the current node's address, 0 none */
-	int key_line[NUM_KEYS + 2];	/* where each [cluster] key was set */
+	int key_line[KEY_LAST + 1];	/* where each [cluster] key was set */
 };
 
 /* Why an address was refused, so the error can say which part is wrong. */
@@ -405,10 +408,12 @@ static int on_cluster_key(struct parser *ps, struct span key, struct span val)
 	uint64_t v;
 	int ret;
 
-	for (i = 0; i <= KEY_ARBITER; i++)
-		if (span_is(key, i == KEY_NAME ? "name" : i == KEY_ARBITER ? "arbiter" : num_keys[i].name))
+	for (i = 0; i <= KEY_LAST; i++)
+		if (span_is(key, i == KEY_NAME ? "name" : i == KEY_ARBITER ? "arbiter" :
+				 i == KEY_DATA_DIR ? "data_dir" : i == KEY_FSYNC ? "db_fsync" :
+				 num_keys[i].name))
 			break;
-	if (i > KEY_ARBITER)
+	if (i > KEY_LAST)
 		return perr(ps, ps->line, "unknown key '%s' in [cluster]", quote(kq, key));
 	/* A key set twice in one file is almost always an editing slip. */
 	if (ps->key_line[i])
@@ -420,6 +425,17 @@ static int on_cluster_key(struct parser *ps, struct span key, struct span val)
 		if (ret < 0)
 			return ret;
 		span_copy(ps->c.cluster, sizeof(ps->c.cluster), val);
+	} else if (i == KEY_DATA_DIR) {
+		if (val.n >= sizeof(ps->c.data_dir) || val.p[0] != '/')
+			return perr(ps, ps->line, "data_dir must be an absolute path under %zu characters",
+				    sizeof(ps->c.data_dir));
+		span_copy(ps->c.data_dir, sizeof(ps->c.data_dir), val);
+	} else if (i == KEY_FSYNC) {
+		ret = conf_parse_fsync(val.p, val.n);
+		if (ret < 0)
+			return perr(ps, ps->line, "unknown db_fsync '%s' (always, batch or none)",
+				    quote(q, val));
+		ps->c.db_fsync = ret;
 	} else if (i == KEY_ARBITER) {
 		ret = conf_parse_arbiter(val.p, val.n);
 		if (ret < 0)
@@ -599,6 +615,17 @@ int conf_parse_arbiter(const char *s, size_t n)
 	return -EINVAL;
 }
 
+int conf_parse_fsync(const char *s, size_t n)
+{
+	if (n == 4 && !memcmp(s, "none", 4))
+		return 0;
+	if (n == 5 && !memcmp(s, "batch", 5))
+		return 1;
+	if (n == 6 && !memcmp(s, "always", 6))
+		return 2;
+	return -EINVAL;
+}
+
 void conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -612,6 +639,8 @@ void conf_defaults(struct conf *c)
 	c->db_max_keys = 4096;
 	c->db_max_key = 64;
 	c->db_max_value = 1024;
+	c->data_dir[0] = 0;
+	c->db_fsync = 2;
 	c->arbiter = ARBITER_NONE;
 	c->nnodes = 0;
 	c->self = -1;

@@ -19,6 +19,9 @@
  *                            ; versions and deletes not yet collected)
  *   db_max_key = 64          ; key bytes (1..1024)
  *   db_max_value = 1024      ; value bytes (0..61440)
+ *   data_dir = /var/lib/fotos ; keep the database on disk (log + snapshot);
+ *                            ; unset: in memory, as long as a member lives
+ *   db_fsync = always        ; always | batch | none (see agent/persist.c)
  *
  *   [node n1]
  *   address = 127.0.0.1:7101 ; IPv4 a.b.c.d:port or IPv6 [addr]:port
@@ -60,6 +63,8 @@ struct conf {
 	unsigned int db_max_keys;	/* versions the database may hold */
 	unsigned int db_max_key;	/* bytes */
 	unsigned int db_max_value;	/* bytes */
+	char data_dir[256];		/* "" : the database lives in memory only */
+	int db_fsync;			/* FSYNC_NONE / _BATCH / _ALWAYS (0 1 2) */
 	int arbiter;			/* enum conf_arbiter */
 	unsigned int nnodes;
 	struct conf_node nodes[FOTOS_MAX_NODES];	/* in file order: index = position */
@@ -97,6 +102,9 @@ int conf_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *le
 
 /* ARBITER_* for "none"/"majority" (n bytes), or -EINVAL. */
 int conf_parse_arbiter(const char *s, size_t n);
+
+/* 0 none, 1 batch, 2 always for n bytes of s, or -EINVAL. */
+int conf_parse_fsync(const char *s, size_t n);
 
 /* Index of the node called name, or -1. */
 int conf_find_node(const struct conf *c, const char *name);

@@ -383,6 +383,8 @@ static int apply(struct agent *a, const struct dbv *v)
 	}
 	d->applied++;
 	d->dirty = 1;
+	d->last_off = persist_append(a, v->writer, v->flags & FOTOS_DBF_TOMBSTONE, &v->clock, v->key,
+				     v->klen, v->val, v->vlen, 0);
 	return 1;
 }
 
@@ -404,6 +406,8 @@ static void collect(struct agent *a, const struct dbv *v)
 	slot_remove(d, idx[0]);
 	table_end(d);
 	d->dirty = 1;
+	d->last_off = persist_append(a, v->writer, FOTOS_DBF_TOMBSTONE, &v->clock, v->key, v->klen,
+				     NULL, 0, 1);
 }
 
 /* ---- replies ------------------------------------------------------- */
@@ -457,6 +461,81 @@ static void reply_write(struct agent *a, const struct db_reply_to *to, int err,
 		ctl_reply(a, to->slot, "err %s write failed: %s", errname(err), strerror(-err));
 	else
 		ctl_reply(a, to->slot, "ok clock=%s ack=%s", cl, ack);
+}
+
+/*
+ * Answer once the last record appended is durable (see persist.c): at once
+ * without --data-dir, else when the log has reached it.
+ */
+static void reply_durable(struct agent *a, const struct db_reply_to *to, int err,
+			  const struct fotos_vclock *clock, const char *ack)
+{
+	struct db *d = &a->db;
+	struct db_wait *w;
+
+	if (err || persist_durable(a) >= d->last_off) {
+		reply_write(a, to, err, clock, ack);
+		return;
+	}
+	w = fotos_calloc(1, sizeof(*w));
+	if (!w) {
+		reply_write(a, to, -ENOMEM, clock, ack);
+		return;
+	}
+	w->off = d->last_off;
+	w->to = *to;
+	w->clock = *clock;
+	snprintf(w->ack, sizeof(w->ack), "%s", ack);
+	*d->waits_tail = w;
+	d->waits_tail = &w->next;
+}
+
+static void ack_durable(struct agent *a, int peer, uint64_t wid)
+{
+	struct db *d = &a->db;
+	struct wire_msg m = { .type = WIRE_DB_ACK };
+	struct db_wait *w;
+
+	if (persist_durable(a) >= d->last_off) {
+		m.u.db.id = wid;
+		m.u.db.node = (uint16_t)a->self;
+		mesh_send(a, peer, &m);
+		return;
+	}
+	w = fotos_calloc(1, sizeof(*w));
+	if (!w)
+		return;		/* the writer reports "partial": honest */
+	w->off = d->last_off;
+	w->is_ack = 1;
+	w->peer = peer;
+	w->wid = wid;
+	*d->waits_tail = w;
+	d->waits_tail = &w->next;
+}
+
+/* Release what became durable, in log order. */
+static void release_waits(struct agent *a)
+{
+	struct db *d = &a->db;
+	uint64_t durable = persist_durable(a);
+
+	while (d->waits && d->waits->off <= durable) {
+		struct db_wait *w = d->waits;
+
+		d->waits = w->next;
+		if (!d->waits)
+			d->waits_tail = &d->waits;
+		if (w->is_ack) {
+			struct wire_msg m = { .type = WIRE_DB_ACK };
+
+			m.u.db.id = w->wid;
+			m.u.db.node = (uint16_t)a->self;
+			mesh_send(a, w->peer, &m);
+		} else {
+			reply_write(a, &w->to, w->err, &w->clock, w->ack);
+		}
+		fotos_free(w);
+	}
 }
 
 /* ---- replication --------------------------------------------------- */
@@ -621,7 +700,7 @@ static void finish_pending(struct agent *a, struct db_pending *p, int complete)
 					s += snprintf(s, (size_t)(ack + sizeof(ack) - s), ",%s",
 						      a->conf.nodes[i].name);
 		}
-		reply_write(a, &p->to, 0, &p->clock, ack);
+		reply_durable(a, &p->to, 0, &p->clock, ack);
 	}
 	if (complete && p->tomb) {
 		/* every member holds the tombstone: collect it everywhere */
@@ -689,13 +768,8 @@ static void on_update(struct agent *a, int peer, const struct wire_db *m)
 		return;
 	}
 	apply(a, &v);
-	if (m->flags & WIRE_DBF_ACK) {
-		struct wire_msg ack = { .type = WIRE_DB_ACK };
-
-		ack.u.db.id = m->id;
-		ack.u.db.node = (uint16_t)a->self;
-		mesh_send(a, peer, &ack);
-	}
+	if (m->flags & WIRE_DBF_ACK)
+		ack_durable(a, peer, m->id);
 }
 
 static void on_ack(struct agent *a, int peer, const struct wire_db *m)
@@ -728,7 +802,7 @@ static void on_cas(struct agent *a, int peer, const struct wire_db *m)
 	else
 		ret = local_write(a, &r, &clock, &to, &deferred);
 	if (ret < 0 || !deferred)
-		reply_write(a, &to, ret, &clock, "local");
+		reply_durable(a, &to, ret, &clock, "local");
 }
 
 static void on_cas_reply(struct agent *a, const struct wire_db *m)
@@ -864,6 +938,8 @@ static void pump_sync(struct agent *a)
 void db_turn(struct agent *a)
 {
 	pump_sync(a);
+	persist_flush(a);
+	release_waits(a);
 	if (a->db.dirty) {
 		a->db.dirty = 0;
 		shm_ring(&a->seg, SHM_BELL_DB);
@@ -887,7 +963,54 @@ int db_init(struct agent *a)
 	d->slot_size = d->hdr->slot_size;
 	d->nclock = d->hdr->nclock;
 	d->log_fd = -1;
+	d->waits_tail = &d->waits;
 	return 0;
+}
+
+/* Start-up: a record of the log or snapshot, applied without replication. */
+void db_load_record(struct agent *a, uint32_t writer, uint32_t flags, const struct fotos_vclock *vc,
+		    const uint8_t *key, uint32_t klen, const uint8_t *val, uint32_t vlen, int gc)
+{
+	struct dbv v;
+
+	if (!klen || klen > a->db.hdr->max_key_len || vlen > a->db.hdr->max_val_len) {
+		log_warn("stored version of a %u-byte key with a %u-byte value exceeds the limits: "
+			 "not loaded (raise db_max_key / db_max_value)", klen, vlen);
+		return;
+	}
+	memset(&v, 0, sizeof(v));
+	v.hash = fotos_key_hash(key, klen);
+	v.key = key;
+	v.klen = klen;
+	v.val = val;
+	v.vlen = vlen;
+	v.writer = writer;
+	v.flags = flags & FOTOS_DBF_TOMBSTONE;
+	v.clock = *vc;
+	if (gc)
+		collect(a, &v);
+	else
+		apply(a, &v);
+}
+
+/* The version in slot i for a snapshot; 0 if the slot is empty. */
+int db_slot_version(struct agent *a, uint64_t i, struct fotos_vclock *vc, const uint8_t **key,
+		    uint32_t *klen, const uint8_t **val, uint32_t *vlen, uint32_t *writer,
+		    uint32_t *flags)
+{
+	struct dbv v;
+
+	if (!word(&a->db, i, FOTOS_SLOT_HASH))
+		return 0;
+	slot_get(&a->db, i, &v);
+	*vc = v.clock;
+	*key = v.key;
+	*klen = v.klen;
+	*val = v.val;
+	*vlen = v.vlen;
+	*writer = v.writer;
+	*flags = v.flags & FOTOS_DBF_TOMBSTONE;
+	return 1;
 }
 
 /* ---- control requests ---------------------------------------------- */
@@ -1053,7 +1176,7 @@ void db_ctl_write(struct agent *a, int slot, char *args, int del)
 	}
 	ret = local_write(a, &r, &clock, &to, &deferred);
 	if (ret < 0 || !deferred)
-		reply_write(a, &to, ret, &clock, "local");
+		reply_durable(a, &to, ret, &clock, "local");
 }
 
 static void hex(char *out, const uint8_t *p, size_t n)
@@ -1144,7 +1267,15 @@ void db_ctl_batch(struct agent *a, int slot, char *args)
 		done++;
 		op = end;
 	}
-	ctl_reply(a, slot, "ok applied=%u", done);
+	{
+		char ack[32];
+		struct fotos_vclock zero;
+
+		fotos_vclock_init(&zero, 0);
+		snprintf(ack, sizeof(ack), "local applied=%u", done);
+		reply_durable(a, &(struct db_reply_to){ .kind = 1, .slot = slot,
+							.gen = a->conns[slot].gen }, 0, &zero, ack);
+	}
 }
 
 void db_ctl_stat(struct agent *a, int slot)

@@ -28,6 +28,8 @@ enum op {
 	OP_SEND,
 	OP_CANCEL,
 	OP_TICK,
+	OP_LOG_WRITE,
+	OP_LOG_FSYNC,
 };
 
 #define SLOT_NONE	0xffffu
@@ -353,7 +355,16 @@ static void dispatch(struct agent *a, struct io_uring_cqe *cqe)
 		memb_tick(a);
 		pub_heartbeat(a);
 		db_tick(a);
+		persist_tick(a);
 		arm_tick(a);
+		return;
+	}
+	if (op == OP_LOG_WRITE) {
+		persist_on_write(a, res);
+		return;
+	}
+	if (op == OP_LOG_FSYNC) {
+		persist_on_fsync(a, res == -ECANCELED ? -EIO : res);
 		return;
 	}
 	if (op == OP_ACCEPT || op == OP_CTL_ACCEPT) {
@@ -399,6 +410,36 @@ static void dispatch(struct agent *a, struct io_uring_cqe *cqe)
 	}
 	if (c->closing && c->pending == 0)
 		conn_release(a, (int)slot);
+}
+
+/* Append to the database log at off; with_fsync links an fdatasync. */
+void loop_submit_log_write(struct agent *a, int fd, const void *buf, size_t len, uint64_t off,
+			   int with_fsync)
+{
+	struct io_uring_sqe *sqe = get_sqe(a);
+
+	if (!sqe)
+		return;
+	io_uring_prep_write(sqe, fd, buf, (unsigned int)len, off);
+	io_uring_sqe_set_data64(sqe, udata(SLOT_NONE, 0, OP_LOG_WRITE));
+	if (!with_fsync)
+		return;
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = get_sqe(a);
+	if (!sqe)
+		return;
+	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data64(sqe, udata(SLOT_NONE, 0, OP_LOG_FSYNC));
+}
+
+void loop_submit_log_fsync(struct agent *a, int fd)
+{
+	struct io_uring_sqe *sqe = get_sqe(a);
+
+	if (!sqe)
+		return;
+	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data64(sqe, udata(SLOT_NONE, 0, OP_LOG_FSYNC));
 }
 
 /* Called by mesh/ctl for accepted sockets: they are connected already. */

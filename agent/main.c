@@ -44,6 +44,9 @@ static void usage(FILE *f)
 "  --db-max-keys N      versions the database holds (4096)\n"
 "  --db-max-key N       key bytes, 1..1024 (64)\n"
 "  --db-max-value N     value bytes, 0..61440 (1024)\n"
+"  --data-dir DIR       keep the database on disk there (log + snapshot per node)\n"
+"  --db-fsync POLICY    always (answer writes once on disk), batch (fsync every\n"
+"                       100 ms) or none (always)\n"
 "  --shm NAME           shared-memory segment to publish (/fotos)\n"
 "  --control PATH       control socket (/run/fotos/NODE.sock)\n"
 "  --log-level LEVEL    error, warn, info or debug (info)\n"
@@ -107,7 +110,7 @@ static int add_peer(struct conf *c, const char *spec)
 
 enum {
 	OPT_CONFIG = 256, OPT_NODE, OPT_PEER, OPT_CLUSTER, OPT_HB, OPT_TIMEOUT, OPT_RMIN,
-	OPT_RMAX, OPT_SWAIT, OPT_SHM, OPT_CONTROL, OPT_LOG, OPT_VERSION, OPT_HOLD, OPT_ARBITER, OPT_DBK, OPT_DBKL, OPT_DBVL,
+	OPT_RMAX, OPT_SWAIT, OPT_SHM, OPT_CONTROL, OPT_LOG, OPT_VERSION, OPT_HOLD, OPT_ARBITER, OPT_DBK, OPT_DBKL, OPT_DBVL, OPT_DATADIR, OPT_FSYNC,
 };
 
 static const struct option opts[] = {
@@ -122,6 +125,8 @@ static const struct option opts[] = {
 	{ "start-wait-ms", required_argument, NULL, OPT_SWAIT },
 	{ "hold-down-ms", required_argument, NULL, OPT_HOLD },
 	{ "arbiter", required_argument, NULL, OPT_ARBITER },
+	{ "data-dir", required_argument, NULL, OPT_DATADIR },
+	{ "db-fsync", required_argument, NULL, OPT_FSYNC },
 	{ "db-max-keys", required_argument, NULL, OPT_DBK },
 	{ "db-max-key", required_argument, NULL, OPT_DBKL },
 	{ "db-max-value", required_argument, NULL, OPT_DBVL },
@@ -181,6 +186,21 @@ static int parse_args(int argc, char **argv, struct conf *c, char *node, size_t 
 		case OPT_RMAX: num = &c->retry_max_ms; break;
 		case OPT_SWAIT: num = &c->start_wait_ms; break;
 		case OPT_HOLD: num = &c->hold_down_ms; break;
+		case OPT_DATADIR:
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(c->data_dir)) {
+				fprintf(stderr, "fotosd: --data-dir '%s': want an absolute path under %zu characters\n",
+					optarg, sizeof(c->data_dir));
+				return 2;
+			}
+			snprintf(c->data_dir, sizeof(c->data_dir), "%s", optarg);
+			break;
+		case OPT_FSYNC:
+			c->db_fsync = conf_parse_fsync(optarg, strlen(optarg));
+			if (c->db_fsync < 0) {
+				fprintf(stderr, "fotosd: --db-fsync '%s': want always, batch or none\n", optarg);
+				return 2;
+			}
+			break;
 		case OPT_DBK: num = &c->db_max_keys; break;
 		case OPT_DBKL: num = &c->db_max_key; break;
 		case OPT_DBVL: num = &c->db_max_value; break;
@@ -313,6 +333,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	db_init(a);
+	ret = persist_init(a);
+	if (ret < 0) {
+		fprintf(stderr, "fotosd: data directory %s: %s\n", a->conf.data_dir, strerror(-ret));
+		shm_segment_close(&a->seg);
+		ctl_fini(a);
+		return 1;
+	}
 	memb_init(a);
 	pub_all(a);
 	log_info("started: cluster %s, %u nodes, listening on %s, shm %s, control %s, "
@@ -323,6 +350,7 @@ int main(int argc, char **argv)
 	a->memb.state = FOTOS_ST_STOPPED;
 	a->memb.in_network = 0;
 	pub_all(a);
+	persist_fini(a);
 	shm_segment_close(&a->seg);
 	ctl_fini(a);
 	loop_fini(a);

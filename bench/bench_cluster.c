@@ -107,6 +107,7 @@ struct bcluster {
 
 static char g_dir[128];
 static char g_conf[192];
+static char g_bin[192];			/* our copy of the agent */
 static char g_shm[BC_MAX][64];		/* "/fotos-bench-PID-nI" */
 static char g_shmpath[BC_MAX][80];	/* "/dev/shm/fotos-bench-PID-nI" */
 static char g_sock[BC_MAX][192];
@@ -135,6 +136,7 @@ static void cleanup(void)
 		unlink(g_log[i]);
 	}
 	unlink(g_conf);
+	unlink(g_bin);
 	rmdir(g_dir);
 }
 
@@ -155,12 +157,44 @@ static void names_init(void)
 		exit(1);
 	}
 	snprintf(g_conf, sizeof(g_conf), "%s/cluster.ini", g_dir);
+	snprintf(g_bin, sizeof(g_bin), "%s/fotosd", g_dir);
 	for (i = 0; i < BC_MAX; i++) {
 		snprintf(g_shm[i], sizeof(g_shm[i]), "/fotos-bench-%d-n%d", (int)getpid(), i);
 		snprintf(g_shmpath[i], sizeof(g_shmpath[i]), "/dev/shm%s", g_shm[i]);
 		snprintf(g_sock[i], sizeof(g_sock[i]), "%s/n%d.sock", g_dir, i);
 		snprintf(g_log[i], sizeof(g_log[i]), "%s/n%d.log", g_dir, i);
 	}
+}
+
+/*
+ * Run a private copy of the agent: one binary for the whole run, even if
+ * the build replaces $FOTOSD meanwhile. 0 or -errno.
+ */
+static int copy_agent(const char *from)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY), out, ret = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	out = open(g_bin, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	if (out < 0) {
+		ret = -errno;
+		close(in);
+		return ret;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			ret = -EIO;
+			break;
+		}
+	if (n < 0)
+		ret = -errno;
+	close(in);
+	if (close(out) < 0 && !ret)
+		ret = -errno;
+	return ret;
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -522,7 +556,9 @@ static int cl_start_all(struct bcluster *cl, uint64_t nodes, int timeout_ms, dou
 			return -errno;
 	ret = cl_wait_full(cl, nodes, timeout_ms);
 	*secs = (double)(bench_now_ns() - t0) / 1e9;
-	if (ret < 0) {
+	if (ret == -ECHILD) {
+		fprintf(stderr, "bench_cluster: %s: an agent exited during the start\n", cl->tag);
+	} else if (ret < 0) {
 		fprintf(stderr, "bench_cluster: %s: %d nodes did not form one stable view in %.1f s\n",
 			cl->tag, popcount(nodes), *secs);
 		cl_report(cl, nodes, 15);
@@ -869,7 +905,7 @@ static void bench_failover(int n, unsigned int hb, unsigned int to, int sig, int
 	struct bench_samples s, reap;
 	struct bcluster *cl = calloc(1, sizeof(*cl));
 	char tag[64], what[96], nodes[16], timings[32], runs_s[160], name[96];
-	int r, ok = 0, tried = 0, timeouts = 0, odd = 0, shown = 0;
+	int r, ret, ok = 0, tried = 0, timeouts = 0, odd = 0, shown = 0;
 	const char *why = NULL;
 	uint64_t all = all_of(n);
 	double secs;
@@ -887,8 +923,9 @@ static void bench_failover(int n, unsigned int hb, unsigned int to, int sig, int
 		return;
 	}
 	cl->nohold = 1;
-	if (cl_start_all(cl, all, start_timeout_ms(n), &secs) < 0) {
-		why = "cluster never stable";
+	ret = cl_start_all(cl, all, start_timeout_ms(n), &secs);
+	if (ret < 0) {
+		why = ret == -ECHILD ? "an agent exited at start" : "never one stable view";
 		goto out;
 	}
 	sleep_ms(hb * 3 > 300 ? hb * 3 : 300);
@@ -896,7 +933,6 @@ static void bench_failover(int n, unsigned int hb, unsigned int to, int sig, int
 		int v = (r * 7 + 1) % n;	/* walks over every index */
 		pid_t pid = atomic_load(&cl->node[v].pid);
 		uint64_t t0, t1;
-		int ret;
 
 		tried++;
 		cl_arm(cl, all & ~bit(v), all & ~bit(v), bit(v));
@@ -989,7 +1025,7 @@ static void bench_join(int n, unsigned int hb, unsigned int to, int runs)
 	struct bench_samples s;
 	struct bcluster *cl = calloc(1, sizeof(*cl));
 	char tag[64], what[96], nodes[32], timings[32], runs_s[160], name[96];
-	int r, ok = 0, tried = 0, timeouts = 0, shown = 0, m = n + 1;
+	int r, ret, ok = 0, tried = 0, timeouts = 0, shown = 0, m = n + 1;
 	const char *why = NULL;
 	uint64_t all = all_of(m);
 	double secs;
@@ -1005,12 +1041,13 @@ static void bench_join(int n, unsigned int hb, unsigned int to, int runs)
 		return;
 	}
 	cl->nohold = 1;
-	if (cl_start_all(cl, all, start_timeout_ms(m), &secs) < 0) {
-		why = "cluster never stable";
+	ret = cl_start_all(cl, all, start_timeout_ms(m), &secs);
+	if (ret < 0) {
+		why = ret == -ECHILD ? "an agent exited at start" : "never one stable view";
 		goto out;
 	}
 	for (r = 0; r < runs; r++) {
-		int j = (r * 5 + m - 1) % m, ret;
+		int j = (r * 5 + m - 1) % m;
 		uint64_t t0, t1;
 
 		tried++;
@@ -1143,9 +1180,10 @@ static void bench_idle(int n, unsigned int hb, unsigned int to, int window_ms)
 		free(cl);
 		return;
 	}
-	if (cl_start_all(cl, all_of(n), start_timeout_ms(n), &secs) < 0) {
-		printf("| %d | %u/%u | — | did not converge in %.0f s | — | — | — | — |\n", n, hb, to,
-		       secs);
+	ret = cl_start_all(cl, all_of(n), start_timeout_ms(n), &secs);
+	if (ret < 0) {
+		printf("| %d | %u/%u | — | %s %.0f s | — | — | — | — |\n", n, hb, to,
+		       ret == -ECHILD ? "an agent exited at start after" : "no stable view in", secs);
 		fflush(stdout);
 		goto out;
 	}
@@ -1238,9 +1276,14 @@ int main(int argc, char **argv)
 	g_keep = getenv("BENCH_KEEP_LOGS");
 	if (g_keep && (!*g_keep || mkdir(g_keep, 0755) < 0) && errno != EEXIST)
 		g_keep = NULL;
-	g_has_hold = hold_off();
 	names_init();
 	atexit(cleanup);
+	if (copy_agent(g_fotosd) < 0) {
+		fprintf(stderr, "bench_cluster: cannot copy %s to %s\n", g_fotosd, g_bin);
+		return 1;
+	}
+	g_fotosd = g_bin;
+	g_has_hold = hold_off();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);

@@ -111,18 +111,21 @@ int fotos_vclock_parse(struct fotos_vclock *vc, const char *s)
 		*vc = t;
 		return 0;
 	}
+	if (!*s)
+		return -EINVAL;		/* "" is not a clock; the zero clock is "-" */
 	while (*s) {
 		unsigned long node;
 		unsigned long long cnt;
 		char *end;
 
-		if (*s < '0' || *s > '9')
+		/* digits only, no leading zero: just what format writes */
+		if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
 			return -EINVAL;
 		node = strtoul(s, &end, 10);
 		if (*end != ':' || node >= FOTOS_MAX_MEMBERS || (long)node <= last)
 			return -EINVAL;
 		s = end + 1;
-		if (*s < '0' || *s > '9')
+		if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
 			return -EINVAL;
 		errno = 0;
 		cnt = strtoull(s, &end, 10);
