@@ -172,6 +172,7 @@ struct db {
 	unsigned char *slots;
 	uint64_t mask, slot_size, nclock;
 	uint64_t next_wid, next_rid;
+	uint64_t counter;		/* our last clock counter (starts at the incarnation) */
 	struct db_pending *pending;
 	struct db_cas_wait *cas;
 	struct db_sync sync[FOTOS_MAX_NODES];
@@ -242,7 +243,11 @@ struct agent {
 extern struct agent *A;	/* the one agent of this process */
 
 uint64_t now_ns(void);
-uint64_t mask_of(int i);
+
+static inline uint64_t mask_of(int i)
+{
+	return i >= 0 && i < 64 ? 1ull << i : 0;
+}
 
 /* loop.c */
 int loop_init(struct agent *a);

@@ -240,9 +240,9 @@ static int64_t find_empty(const struct db *d, uint64_t hash)
 	return -1;
 }
 
-static uint64_t clock_sum(const struct fotos_vclock *vc)
+static unsigned __int128 clock_sum(const struct fotos_vclock *vc)
 {
-	uint64_t s = 0;
+	unsigned __int128 s = 0;
 	uint32_t i;
 
 	for (i = 0; i < vc->n; i++)
@@ -253,7 +253,7 @@ static uint64_t clock_sum(const struct fotos_vclock *vc)
 /* The order concurrent versions are ranked in, the same on every node. */
 static int beats(const struct dbv *x, const struct dbv *y)
 {
-	uint64_t sx = clock_sum(&x->clock), sy = clock_sum(&y->clock);
+	unsigned __int128 sx = clock_sum(&x->clock), sy = clock_sum(&y->clock);
 	uint32_t n;
 	int c;
 
@@ -561,25 +561,31 @@ static uint64_t others(const struct agent *a)
 	return a->memb.in_network ? a->memb.view.members & ~mask_of(a->self) : 0;
 }
 
-/* The member that runs conditional writes of a key: rendezvous hashing. */
-static int key_owner(const struct agent *a, uint64_t hash)
+/*
+ * The member that runs conditional writes of a key: the first rendezvous
+ * owner, the very function clients use (fotos_hash_pick, `fotosctl owner
+ * --key`), so an application can send such writes to that node directly.
+ */
+static int key_owner(const struct agent *a, const uint8_t *key, uint32_t klen)
 {
-	uint64_t best = 0, m = a->memb.in_network ? a->memb.view.members : mask_of(a->self);
-	int i, owner = a->self;
+	uint64_t m = a->memb.in_network ? a->memb.view.members : mask_of(a->self);
+	uint64_t k = fotos_hash_bytes(key, klen, FOTOS_HASH_SEED_KEY), best = 0;
+	int i, owner = -1;
 
 	for (i = 0; i < FOTOS_MAX_NODES; i++) {
 		uint64_t w;
 
 		if (!(m & mask_of(i)))
 			continue;
-		w = (hash ^ (0x9e3779b97f4a7c15ull * (uint64_t)(i + 1))) * 0xff51afd7ed558ccdull;
-		w ^= w >> 33;
-		if (w >= best) {
+		w = fotos_hash_weight(k, a->conf.nodes[i].name);
+		/* ties to the smaller name, as in clientlib */
+		if (owner < 0 || w > best ||
+		    (w == best && strcmp(a->conf.nodes[i].name, a->conf.nodes[owner].name) < 0)) {
 			best = w;
 			owner = i;
 		}
 	}
-	return owner;
+	return owner < 0 ? a->self : owner;
 }
 
 struct write_req {
@@ -644,9 +650,19 @@ static int local_write(struct agent *a, const struct write_req *r, struct fotos_
 		if ((others(a) & mask_of(i)) && a->peers[i].up && a->peers[i].conn >= 0 &&
 		    a->conns[a->peers[i].conn].wlen > DB_BACKLOG_MAX)
 			return -EAGAIN;
+	/*
+	 * Our counter: above every counter of ours this key ever had, and
+	 * above all our earlier writes of any key, in this life or a previous
+	 * one (it starts at the incarnation, start time in ns). So a key
+	 * written again after its delete was collected, or after a restart
+	 * that lost the memory, still dominates what some node kept of it.
+	 */
+	if (v.clock.c[a->self] < d->counter)
+		v.clock.c[a->self] = d->counter;
 	ret = fotos_vclock_increment(&v.clock, (uint32_t)a->self);
 	if (ret < 0)
 		return ret;
+	d->counter = v.clock.c[a->self];
 	ret = apply(a, &v);
 	if (ret < 0)
 		return ret;
@@ -797,7 +813,7 @@ static void on_cas(struct agent *a, int peer, const struct wire_db *m)
 	r.cond = (m->flags & WIRE_DBF_EMPTY) ? 2 : 1;
 	r.expect = m->clock;
 	fotos_vclock_init(&clock, (uint32_t)a->db.nclock);
-	if (key_owner(a, fotos_key_hash(m->key, m->klen)) != a->self)
+	if (key_owner(a, m->key, m->klen) != a->self)
 		ret = -EAGAIN;	/* views differ for a moment: the asker retries */
 	else
 		ret = local_write(a, &r, &clock, &to, &deferred);
@@ -964,6 +980,7 @@ int db_init(struct agent *a)
 	d->nclock = d->hdr->nclock;
 	d->log_fd = -1;
 	d->waits_tail = &d->waits;
+	d->counter = a->incarnation;
 	return 0;
 }
 
@@ -1144,7 +1161,7 @@ void db_ctl_write(struct agent *a, int slot, char *args, int del)
 		return;
 	}
 	fotos_vclock_init(&clock, (uint32_t)a->db.nclock);
-	owner = key_owner(a, fotos_key_hash(r.key, r.klen));
+	owner = key_owner(a, r.key, r.klen);
 	if (r.cond && owner != a->self) {
 		/* conditional: run it on the key's owner */
 		struct wire_msg m = { .type = WIRE_DB_CAS };

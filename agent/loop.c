@@ -49,11 +49,6 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t mask_of(int i)
-{
-	return i >= 0 && i < 64 ? 1ull << i : 0;
-}
-
 static uint64_t udata(unsigned int slot, uint32_t gen, enum op op)
 {
 	return ((uint64_t)slot << 32) | ((uint64_t)(gen & 0xffffff) << 8) | op;

@@ -1034,7 +1034,7 @@ static void bench_join(int n, unsigned int hb, unsigned int to, int runs)
 	snprintf(what, sizeof(what), "join: fork of fotosd → view with it on every member");
 	snprintf(nodes, sizeof(nodes), "%d+1", n);
 	snprintf(timings, sizeof(timings), "%u/%u%s", hb, to, g_has_hold ? ", hold-down 0" : "");
-	snprintf(name, sizeof(name), "join %d+1 nodes %u/%u", n, hb, to);
+	snprintf(name, sizeof(name), "%d+1 nodes %u/%u", n, hb, to);
 	samples_init(&s, name);
 	if (!cl || cl_setup(cl, m, hb, to, tag) < 0) {
 		free(cl);

@@ -6,6 +6,10 @@
  * over the agent's Unix socket. Subcommands live in one table; the usage
  * text is generated from it.
  *
+ * The database commands (get, put, del, keys, watch --key) read from the
+ * segment with clientlib's zero-syscall fotos_get and write with fotos_put /
+ * fotos_del over the agent's control socket.
+ *
  * Exit codes: 0 success, 1 failure or timeout, 2 usage error.
  */
 #include <errno.h>
@@ -408,6 +412,991 @@ static int reopen(const struct opts *o, struct fotos **h, uint64_t deadline_ms)
 	}
 }
 
+/* ---- the database: bytes on the command line and in the output ---------- */
+
+#define CLOCK_TEXT	(FOTOS_MAX_MEMBERS * 24)
+#define MAX_VERSIONS	(FOTOS_MAX_MEMBERS + 1)
+#define DB_RETRIES	200	/* -EAGAIN from a read: the agent kept rewriting it */
+
+/* A key or value: bytes, not a C string (it may hold NULs). */
+struct bytes {
+	uint8_t *p;
+	size_t n;
+};
+
+static int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * The bytes of a KEY or VALUE argument: as given (text), or decoded from
+ * hex (two digits a byte). 0, -EINVAL (not hex), -ENOMEM. Free b->p.
+ */
+static int arg_bytes(const char *s, int hex, struct bytes *b)
+{
+	size_t n = strlen(s), i;
+
+	b->n = hex ? n / 2 : n;
+	b->p = malloc(b->n + 1);
+	if (!b->p)
+		return -ENOMEM;
+	if (!hex) {
+		memcpy(b->p, s, n);
+		return 0;
+	}
+	if (n % 2)
+		goto bad;
+	for (i = 0; i < b->n; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			goto bad;
+		b->p[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+bad:
+	free(b->p);
+	b->p = NULL;
+	return -EINVAL;
+}
+
+/*
+ * 1 if p[0..n) is valid UTF-8 without control characters (C0, DEL, C1):
+ * such bytes print as they are and go into JSON as a string.
+ */
+static int is_text(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t c = p[i], min;
+		size_t len, k;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			len = 2, c &= 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3, c &= 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4, c &= 0x07, min = 0x10000;
+		} else {
+			return 0;
+		}
+		if (len > n - i)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (p[i + k] & 0x3fu);
+		}
+		/* overlong, surrogate, beyond Unicode, or a C1 control */
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || c <= 0x9f)
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static void put_hex(FILE *f, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%02x", p[i]);
+}
+
+/*
+ * Bytes for a human: hex if asked; as they are if text; else printable
+ * ASCII as is and every other byte as \xNN (a backslash as \\).
+ */
+static void put_human(FILE *f, const uint8_t *p, size_t n, int hex)
+{
+	size_t i;
+
+	if (hex) {
+		put_hex(f, p, n);
+		return;
+	}
+	if (is_text(p, n)) {
+		fwrite(p, 1, n, f);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\\')
+			fputs("\\\\", f);
+		else if (p[i] >= 0x20 && p[i] < 0x7f)
+			fputc(p[i], f);
+		else
+			fprintf(f, "\\x%02x", p[i]);
+	}
+}
+
+/* sep "name":"text" if the bytes are text (and hex is off), else sep "name_hex":"..." */
+static void json_bytes(FILE *f, const char *sep, const char *name, const uint8_t *p, size_t n,
+		       int hex)
+{
+	size_t i;
+
+	if (hex || !is_text(p, n)) {
+		fprintf(f, "%s\"%s_hex\":\"", sep, name);
+		put_hex(f, p, n);
+		fputc('"', f);
+		return;
+	}
+	fprintf(f, "%s\"%s\":\"", sep, name);
+	for (i = 0; i < n; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			fputc('\\', f);
+		fputc(p[i], f);	/* text: no control characters, UTF-8 passes */
+	}
+	fputc('"', f);
+}
+
+static void clock_text(const struct fotos_vclock *vc, char *buf, size_t len)
+{
+	if (fotos_vclock_format(vc, buf, len) < 0)
+		snprintf(buf, len, "?");
+}
+
+/* The writer's name from the view (its index otherwise). */
+static void writer_name(const struct fotos_view *v, uint32_t idx, char *buf, size_t len)
+{
+	uint32_t i;
+
+	for (i = 0; v && i < v->count; i++)
+		if (v->members[i].index == idx) {
+			snprintf(buf, len, "%.*s", FOTOS_NAME_LEN, v->members[i].name);
+			return;
+		}
+	snprintf(buf, len, "node#%u", idx);
+}
+
+/* One version of a key as read from the segment. */
+struct kver {
+	struct fotos_meta m;
+	uint8_t *val;		/* min(m.vlen, vcap) bytes */
+	int deleted;
+};
+
+struct kvers {
+	int n;			/* versions; 0: no such key */
+	size_t vcap;
+	struct kver v[MAX_VERSIONS];
+};
+
+static void kvers_free(struct kvers *ks)
+{
+	int i;
+
+	for (i = 0; i < MAX_VERSIONS; i++)
+		free(ks->v[i].val);
+	memset(ks, 0, sizeof(*ks));
+}
+
+static int kvers_alloc(struct kvers *ks, size_t vcap)
+{
+	int i;
+
+	memset(ks, 0, sizeof(*ks));
+	ks->vcap = vcap;
+	for (i = 0; i < MAX_VERSIONS; i++) {
+		ks->v[i].val = malloc(vcap ? vcap : 1);
+		if (!ks->v[i].val) {
+			kvers_free(ks);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Every version of key: the winner (maybe a delete) first, then for a
+ * conflicted key its siblings. Each version is consistent; the set is read
+ * one version at a time (not a snapshot). 0 or -errno.
+ */
+static int kvers_read(struct fotos *h, const struct bytes *k, struct kvers *ks)
+{
+	int n, ret, tries;
+
+	ks->n = 0;
+	for (n = 0; n < MAX_VERSIONS; n++) {
+		struct kver *v = &ks->v[n];
+
+		for (tries = 0;; tries++) {
+			ret = fotos_get_version(h, k->p, k->n, (unsigned int)n, v->val, ks->vcap,
+						&v->m);
+			if (ret != -EAGAIN || tries >= DB_RETRIES)
+				break;
+			sleep_ms(1);
+		}
+		v->deleted = (v->m.flags & FOTOS_DB_DELETED) != 0;
+		if (ret == -ENOENT && !v->deleted)
+			break;		/* past the last version */
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+		ks->n = n + 1;
+		if (!(v->m.flags & (FOTOS_DB_CONFLICT | FOTOS_DB_SIBLING)))
+			break;		/* one version only */
+	}
+	return 0;
+}
+
+/* Say why a database read failed. */
+static void db_read_failed(const struct opts *o, const char *what, int err)
+{
+	if (err == -ENODATA)
+		errmsg("%s: the agent of %s publishes no database", what, o->shm);
+	else if (err == -E2BIG)
+		errmsg("%s: the key is longer than the agent allows (fotosd --db-max-key)", what);
+	else
+		errmsg("%s: cannot read the database of %s: %s", what, o->shm, fotos_strerror(err));
+}
+
+/* The JSON object of a key: its winner's fields, and every version if all. */
+static void print_key_json(const struct bytes *k, const struct kvers *ks,
+			   const struct fotos_view *view, int all, int hex)
+{
+	const struct kver *w = &ks->v[0];
+	char cl[CLOCK_TEXT], wn[FOTOS_NAME_LEN + 16];
+	int i, conflict = ks->n > 0 && (w->m.flags & FOTOS_DB_CONFLICT);
+
+	fputc('{', stdout);
+	json_bytes(stdout, "", "key", k->p, k->n, hex);
+	printf(",\"found\":%s,\"deleted\":%s,\"conflict\":%s,\"nversions\":%d",
+	       ks->n && !w->deleted ? "true" : "false", ks->n && w->deleted ? "true" : "false",
+	       conflict ? "true" : "false", ks->n);
+	for (i = 0; i < ks->n && (i == 0 || all); i++) {
+		const struct kver *v = &ks->v[i];
+		size_t got = v->m.vlen < ks->vcap ? v->m.vlen : ks->vcap;
+
+		if (all)
+			printf(i ? ",{\"winner\":false,\"deleted\":%s" :
+				   ",\"versions\":[{\"winner\":true,\"deleted\":%s",
+			       v->deleted ? "true" : "false");
+		if (!v->deleted)
+			json_bytes(stdout, ",", "value", v->val, got, hex);
+		clock_text(&v->m.clock, cl, sizeof(cl));
+		writer_name(view, v->m.writer, wn, sizeof(wn));
+		printf(",\"size\":%u,\"clock\":\"%s\",\"writer\":", v->m.vlen, cl);
+		json_str(stdout, wn, sizeof(wn));
+		printf(",\"writer_index\":%u", v->m.writer);
+		if (all)
+			fputc('}', stdout);
+	}
+	if (all)
+		fputs(ks->n ? "]" : ",\"versions\":[]", stdout);
+	fputs("}\n", stdout);
+}
+
+static void print_value_human(const struct kver *v, size_t vcap, int hex)
+{
+	size_t got = v->m.vlen < vcap ? v->m.vlen : vcap;
+
+	if (v->deleted)
+		fputs("(deleted)", stdout);
+	else if (!v->m.vlen)
+		fputs("(empty)", stdout);
+	else
+		put_human(stdout, v->val, got, hex);
+}
+
+/* ---- database commands ---------------------------------------------------- */
+
+/* Options of the database commands; which ones a command takes is a mask. */
+enum {
+	DA_HEX = 1 << 0, DA_ALL = 1 << 1, DA_ACK = 1 << 2, DA_IF = 1 << 3,
+	DA_IF_ABSENT = 1 << 4, DA_TIMEOUT = 1 << 5, DA_LONG = 1 << 6,
+};
+
+struct dbargs {
+	int hex, all, ack_all, if_absent, have_expect, lng, timeout_ms;
+	struct fotos_vclock expect;
+	const char *pos[2];
+	int npos;
+};
+
+/*
+ * Parse the options in allowed and between min and max positional
+ * arguments ("--" ends the options: a key may start with '-').
+ * 0, or the exit code of a usage error.
+ */
+static int db_args(int argc, char **argv, unsigned int allowed, int min, int max,
+		   struct dbargs *a)
+{
+	const char *name = argv[0], *v;
+	uint64_t t;
+	int i, r, ended = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->timeout_ms = CTL_TIMEOUT_MS;
+	for (i = 1; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (!ended && !strcmp(s, "--")) {
+			ended = 1;
+		} else if (!ended && (allowed & DA_HEX) && !strcmp(s, "--hex")) {
+			a->hex = 1;
+		} else if (!ended && (allowed & DA_ALL) && !strcmp(s, "--all-versions")) {
+			a->all = 1;
+		} else if (!ended && (allowed & DA_ACK) && !strcmp(s, "--ack-all")) {
+			a->ack_all = 1;
+		} else if (!ended && (allowed & DA_LONG) && (!strcmp(s, "--long") || !strcmp(s, "-l"))) {
+			a->lng = 1;
+		} else if (!ended && (allowed & DA_IF_ABSENT) && !strcmp(s, "--if-absent")) {
+			a->if_absent = 1;
+		} else if (!ended && (allowed & DA_IF) && (r = opt_value(argc, argv, &i, "--if", &v))) {
+			if (r < 0 || fotos_vclock_parse(&a->expect, v) < 0)
+				return usage_error("%s: --if needs the clock the key was read with, "
+						   "e.g. --if 0:3,2:1 (as 'fotosctl get' prints it)",
+						   name);
+			a->have_expect = 1;
+		} else if (!ended && (allowed & DA_TIMEOUT) &&
+			   (r = opt_value(argc, argv, &i, "--timeout-ms", &v))) {
+			if (r < 0 || parse_num(v, INT_MAX, &t))
+				return usage_error("%s: --timeout-ms needs a number of milliseconds",
+						   name);
+			a->timeout_ms = (int)t;
+		} else if (!ended && s[0] == '-' && s[1]) {
+			return usage_error("%s: unknown option '%s' (a key or value starting with "
+					   "'-' goes after --)", name, s);
+		} else if (a->npos < max) {
+			a->pos[a->npos++] = s;
+		} else {
+			return usage_error("%s: unexpected argument '%s'", name, s);
+		}
+	}
+	if (a->npos < min)
+		return usage_error("%s: %s", name, max == 2 ? "which KEY and VALUE?" : "which KEY?");
+	if (a->have_expect && a->if_absent)
+		return usage_error("%s: --if CLOCK and --if-absent exclude each other", name);
+	return 0;
+}
+
+/* KEY (or PREFIX) argument to bytes; 0 or the exit code. */
+static int db_key_arg(const char *cmd, const char *s, int hex, int may_be_empty, struct bytes *b)
+{
+	int ret = arg_bytes(s, hex, b);
+
+	if (ret == -ENOMEM) {
+		errmsg("out of memory");
+		return 1;
+	}
+	if (ret < 0)
+		return usage_error("%s: '%s' is not hex (two hex digits a byte: --hex)", cmd, s);
+	if (!b->n && !may_be_empty) {
+		free(b->p);
+		b->p = NULL;
+		return usage_error("%s: a key cannot be empty", cmd);
+	}
+	return 0;
+}
+
+/* Open the segment and read its database limits; 0 or the exit code. */
+static int db_open(const struct opts *o, const char *cmd, struct fotos **h,
+		   struct fotos_db_limits *lim)
+{
+	int ret = open_seg(o, h);
+
+	if (ret < 0) {
+		open_failed(o, ret);
+		return 1;
+	}
+	ret = fotos_db_limits(*h, lim);
+	if (ret < 0) {
+		db_read_failed(o, cmd, ret);
+		fotos_close(*h);
+		*h = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+/* The key for messages: as a human reads it. */
+static void key_msg(const struct bytes *k, int hex, char *buf, size_t len)
+{
+	char *p = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&p, &n);
+
+	if (!f) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	put_human(f, k->p, k->n < 64 ? k->n : 64, hex);
+	if (k->n > 64)
+		fputs("...", f);
+	fclose(f);
+	snprintf(buf, len, "%s", p ? p : "?");
+	free(p);
+}
+
+/*
+ * get KEY: read the key from the segment (no system call, no agent round
+ * trip). Exit 1 if it is absent or deleted.
+ */
+static int cmd_get(int argc, char **argv, struct opts *o)
+{
+	struct fotos_db_limits lim;
+	struct fotos_view view;
+	struct fotos *h = NULL;
+	struct dbargs a;
+	struct bytes k = { 0 };
+	struct kvers *ks = NULL;
+	char km[300], cl[CLOCK_TEXT], wn[FOTOS_NAME_LEN + 16];
+	int ret, rc = 1, i, have_view;
+
+	if ((ret = db_args(argc, argv, DA_HEX | DA_ALL, 1, 1, &a)))
+		return ret;
+	if ((ret = db_key_arg("get", a.pos[0], a.hex, 0, &k)))
+		return ret;
+	key_msg(&k, a.hex, km, sizeof(km));
+	if (db_open(o, "get", &h, &lim))
+		goto out;
+	if (k.n > lim.max_key_len) {
+		errmsg("get: the key is %zu bytes; this database's keys are at most %" PRIu64
+		       " (fotosd --db-max-key), so it holds no such key", k.n, lim.max_key_len);
+		goto out;
+	}
+	ks = malloc(sizeof(*ks));
+	if (!ks || kvers_alloc(ks, lim.max_val_len) < 0) {
+		free(ks);
+		ks = NULL;
+		errmsg("out of memory");
+		goto out;
+	}
+	ret = kvers_read(h, &k, ks);
+	if (ret < 0) {
+		db_read_failed(o, "get", ret);
+		goto out;
+	}
+	have_view = fotos_read_view(h, &view) == 0;
+	rc = ks->n && !ks->v[0].deleted ? 0 : 1;
+	if (o->json) {
+		print_key_json(&k, ks, have_view ? &view : NULL, a.all, a.hex);
+	} else if (!ks->n || (ks->v[0].deleted && !a.all)) {
+		if (!ks->n) {
+			errmsg("get: no key '%s'", km);
+		} else {
+			clock_text(&ks->v[0].m.clock, cl, sizeof(cl));
+			errmsg("get: key '%s' is deleted (clock %s)%s", km, cl,
+			       (ks->v[0].m.flags & FOTOS_DB_CONFLICT) ?
+			       "; it has concurrent versions: --all-versions shows them" : "");
+		}
+	} else if (!a.all) {
+		const struct kver *w = &ks->v[0];
+
+		clock_text(&w->m.clock, cl, sizeof(cl));
+		writer_name(have_view ? &view : NULL, w->m.writer, wn, sizeof(wn));
+		fputs("key       ", stdout);
+		put_human(stdout, k.p, k.n, a.hex);
+		fputs("\nvalue     ", stdout);
+		print_value_human(w, ks->vcap, a.hex);
+		printf("\nsize      %u bytes\nclock     %s\nwriter    %s (node %u)\n", w->m.vlen,
+		       cl, wn, w->m.writer);
+		if (w->m.flags & FOTOS_DB_CONFLICT)
+			printf("state     CONFLICT: %d concurrent versions, this one wins "
+			       "(--all-versions shows them; the next put resolves it)\n", ks->n);
+	} else {
+		fputs("key       ", stdout);
+		put_human(stdout, k.p, k.n, a.hex);
+		printf("\nversions  %d%s\n", ks->n, ks->n > 1 ?
+		       " (CONFLICT: concurrent writes; the next put resolves it)" : "");
+		printf("  %-2s %-8s %-12s %-8s %-20s %s\n", "#", "ROLE", "WRITER", "SIZE", "CLOCK",
+		       "VALUE");
+		for (i = 0; i < ks->n; i++) {
+			const struct kver *v = &ks->v[i];
+
+			clock_text(&v->m.clock, cl, sizeof(cl));
+			writer_name(have_view ? &view : NULL, v->m.writer, wn, sizeof(wn));
+			printf("  %-2d %-8s %-12s %-8u %-20s ", i,
+			       ks->n == 1 ? "current" : i ? "sibling" : "winner", wn, v->m.vlen, cl);
+			print_value_human(v, ks->vcap, a.hex);
+			putchar('\n');
+		}
+	}
+	fflush(stdout);
+out:
+	if (ks) {
+		kvers_free(ks);
+		free(ks);
+	}
+	if (h)
+		fotos_close(h);
+	free(k.p);
+	return rc;
+}
+
+/* The word after "ack=" in a write's answer ("local", "all", "partial ..."). */
+static const char *ack_of(const char *detail)
+{
+	const char *p = strstr(detail, "ack=");
+
+	return p ? p + 4 : "local";
+}
+
+/* The agent's detail without its leading errno name ("ECANCELED ..."). */
+static const char *detail_text(const char *d)
+{
+	const char *p = d;
+
+	if (*p == 'E') {
+		while ((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+			p++;
+		if (*p == ' ')
+			return p + 1;
+	}
+	return d;
+}
+
+/*
+ * put KEY VALUE / del KEY: one write through the agent (fotos_put,
+ * fotos_del), conditional on a clock or on absence, answered once applied
+ * locally or (--ack-all) on every member.
+ */
+static int db_write(int argc, char **argv, struct opts *o, int del)
+{
+	const char *cmd = del ? "del" : "put";
+	struct fotos_put_result res;
+	struct fotos_db_limits lim;
+	struct fotos_info info;
+	struct fotos *h = NULL;
+	struct dbargs a;
+	struct bytes k = { 0 }, v = { 0 };
+	char km[300], cl[CLOCK_TEXT], ex[CLOCK_TEXT];
+	const char *ack;
+	unsigned int flags = 0;
+	int ret, rc = 1;
+
+	ret = db_args(argc, argv, DA_HEX | DA_ACK | DA_IF | DA_TIMEOUT | (del ? 0 : DA_IF_ABSENT),
+		      del ? 1 : 2, del ? 1 : 2, &a);
+	if (ret)
+		return ret;
+	if ((ret = db_key_arg(cmd, a.pos[0], a.hex, 0, &k)))
+		return ret;
+	if (!del) {
+		ret = arg_bytes(a.pos[1], a.hex, &v);
+		if (ret < 0) {
+			free(k.p);
+			return ret == -ENOMEM ? (errmsg("out of memory"), 1) :
+			       usage_error("put: the value '%.40s' is not hex (two hex digits a byte)",
+					   a.pos[1]);
+		}
+	}
+	key_msg(&k, a.hex, km, sizeof(km));
+	if (db_open(o, cmd, &h, &lim))
+		goto out;
+	fotos_get_info(h, &info);
+	if (o->control && strcmp(o->control, info.control_path)) {
+		errmsg("%s: writes go to the control socket the segment %s names (%s), not to "
+		       "--control %s: drop --control, or pass the --shm of that agent", cmd, o->shm,
+		       info.control_path, o->control);
+		goto out;
+	}
+	if (k.n > lim.max_key_len || v.n > lim.max_val_len) {
+		errmsg("%s: the %s is %zu bytes; this database takes at most %" PRIu64
+		       " (fotosd --db-max-%s)", cmd, k.n > lim.max_key_len ? "key" : "value",
+		       k.n > lim.max_key_len ? k.n : v.n,
+		       k.n > lim.max_key_len ? lim.max_key_len : lim.max_val_len,
+		       k.n > lim.max_key_len ? "key" : "value");
+		goto out;
+	}
+	if (a.ack_all)
+		flags |= FOTOS_PUT_ACK_ALL;
+	if (a.if_absent)
+		flags |= FOTOS_PUT_IF_ABSENT;
+	if (del)
+		ret = fotos_del(h, k.p, k.n, flags, a.have_expect ? &a.expect : NULL, &res,
+				a.timeout_ms);
+	else
+		ret = fotos_put(h, k.p, k.n, v.p, v.n, flags, a.have_expect ? &a.expect : NULL, &res,
+				a.timeout_ms);
+	clock_text(&res.clock, cl, sizeof(cl));
+	if (ret == -ECANCELED) {
+		if (o->json) {
+			fputc('{', stdout);
+			json_bytes(stdout, "", "key", k.p, k.n, a.hex);
+			printf(",\"written\":false,\"error\":\"condition failed\",\"current_clock\":"
+			       "\"%s\"}\n", cl);
+		}
+		if (a.if_absent)
+			errmsg("%s %s: refused: the key exists, current clock %s", cmd, km, cl);
+		else
+		{
+			clock_text(&a.expect, ex, sizeof(ex));
+			errmsg("%s %s: refused: condition failed, current clock %s (%s since clock %s "
+			       "was read: get it again and retry)", cmd, km, cl,
+			       strcmp(cl, "-") ? "the key changed" : "the key is absent", ex);
+		}
+		goto out;
+	}
+	if (ret == -ETIMEDOUT) {
+		errmsg("%s %s: no answer from the agent within %d ms%s; the write may still be "
+		       "applied (check with 'fotosctl get')", cmd, km, a.timeout_ms,
+		       a.ack_all ? " (--ack-all waits for every member: raise --timeout-ms?)" : "");
+		goto out;
+	}
+	if (ret < 0) {
+		const char *d = detail_text(res.detail);
+
+		errmsg("%s %s failed: %s%s%s", cmd, km, fotos_strerror(ret), *d ? ": " : "", d);
+		goto out;
+	}
+	ack = ack_of(res.detail);
+	if (o->json) {
+		fputc('{', stdout);
+		json_bytes(stdout, "", "key", k.p, k.n, a.hex);
+		printf(",\"written\":true,\"deleted\":%s,\"clock\":\"%s\",\"acked_all\":%s,\"ack\":",
+		       del ? "true" : "false", cl, res.acked_all ? "true" : "false");
+		json_str(stdout, ack, SIZE_MAX);
+		fputs("}\n", stdout);
+	} else {
+		printf("%s clock %s, acknowledged %s\n", del ? "deleted," : "written,", cl,
+		       res.acked_all ? "by every member" :
+		       !strncmp(ack, "local", 5) ? "locally" :
+		       !strncmp(ack, "owner", 5) ? "by the key's owner" : ack);
+	}
+	fflush(stdout);
+	rc = 0;
+	if (a.ack_all && !res.acked_all) {
+		errmsg("%s %s: applied, but not acknowledged by every member (%s)", cmd, km, ack);
+		rc = 1;
+	}
+out:
+	if (h)
+		fotos_close(h);
+	free(k.p);
+	free(v.p);
+	return rc;
+}
+
+static int cmd_put(int argc, char **argv, struct opts *o)
+{
+	return db_write(argc, argv, o, 0);
+}
+
+static int cmd_del(int argc, char **argv, struct opts *o)
+{
+	return db_write(argc, argv, o, 1);
+}
+
+/* One live key of a listing. */
+struct keyent {
+	struct bytes k;
+	struct fotos_meta m;
+};
+
+static int keyent_cmp(const void *x, const void *y)
+{
+	const struct keyent *a = x, *b = y;
+	size_t n = a->k.n < b->k.n ? a->k.n : b->k.n;
+	int c = memcmp(a->k.p, b->k.p, n);
+
+	return c ? c : (a->k.n > b->k.n) - (a->k.n < b->k.n);
+}
+
+/* keys [PREFIX]: the live keys from the segment, sorted (bytewise). */
+static int cmd_keys(int argc, char **argv, struct opts *o)
+{
+	struct fotos_db_limits lim;
+	struct fotos_db_iter it = { 0 };
+	struct fotos_view view;
+	struct fotos *h = NULL;
+	struct keyent *ents = NULL;
+	struct dbargs a;
+	struct bytes pre = { 0 };
+	size_t n = 0, cap = 0, i, out = 0;
+	uint8_t *kb = NULL;
+	int ret, rc = 1, have_view;
+
+	if ((ret = db_args(argc, argv, DA_HEX | DA_LONG, 0, 1, &a)))
+		return ret;
+	if ((ret = db_key_arg("keys", a.npos ? a.pos[0] : "", a.hex, 1, &pre)))
+		return ret;
+	if (db_open(o, "keys", &h, &lim))
+		goto done;
+	kb = malloc(lim.max_key_len + 1);
+	if (!kb)
+		goto oom;
+	for (;;) {
+		struct fotos_meta m;
+
+		ret = fotos_db_next(h, &it, pre.p, pre.n, kb, lim.max_key_len, NULL, 0, &m);
+		if (ret < 0) {
+			db_read_failed(o, "keys", ret);
+			goto done;
+		}
+		if (!ret)
+			break;
+		if (n == cap) {
+			struct keyent *ne = realloc(ents, (cap ? 2 * cap : 256) * sizeof(*ents));
+
+			if (!ne)
+				goto oom;
+			ents = ne;
+			cap = cap ? 2 * cap : 256;
+		}
+		ents[n].k.n = m.klen < lim.max_key_len ? m.klen : lim.max_key_len;
+		ents[n].k.p = malloc(ents[n].k.n + 1);
+		if (!ents[n].k.p)
+			goto oom;
+		memcpy(ents[n].k.p, kb, ents[n].k.n);
+		ents[n].m = m;
+		n++;
+	}
+	/* not a snapshot: a key moved by a concurrent change may come twice */
+	if (n)
+		qsort(ents, n, sizeof(*ents), keyent_cmp);
+	have_view = fotos_read_view(h, &view) == 0;
+	/* drop duplicates (sorted: they are neighbours) */
+	for (i = 0; i < n; i++) {
+		if (out && !keyent_cmp(&ents[i], &ents[out - 1])) {
+			free(ents[i].k.p);
+			continue;
+		}
+		ents[out++] = ents[i];
+	}
+	n = out;
+	if (o->json) {
+		printf("{\"count\":%zu", n);
+		json_bytes(stdout, ",", "prefix", pre.p, pre.n, a.hex);
+		fputs(",\"keys\":[", stdout);
+	} else if (a.lng) {
+		printf("%-8s %-20s %-12s %-8s %s\n", "SIZE", "CLOCK", "WRITER", "STATE", "KEY");
+	}
+	for (i = 0; i < n; i++) {
+		const struct keyent *e = &ents[i];
+		char cl[CLOCK_TEXT], wn[FOTOS_NAME_LEN + 16];
+
+		clock_text(&e->m.clock, cl, sizeof(cl));
+		writer_name(have_view ? &view : NULL, e->m.writer, wn, sizeof(wn));
+		if (o->json) {
+			fputs(i ? ",{" : "{", stdout);
+			json_bytes(stdout, "", "key", e->k.p, e->k.n, a.hex);
+			printf(",\"size\":%u,\"clock\":\"%s\",\"writer\":", e->m.vlen, cl);
+			json_str(stdout, wn, sizeof(wn));
+			printf(",\"conflict\":%s}",
+			       (e->m.flags & FOTOS_DB_CONFLICT) ? "true" : "false");
+		} else {
+			if (a.lng)
+				printf("%-8u %-20s %-12s %-8s ", e->m.vlen, cl, wn,
+				       (e->m.flags & FOTOS_DB_CONFLICT) ? "CONFLICT" : "-");
+			put_human(stdout, e->k.p, e->k.n, a.hex);
+			putchar('\n');
+		}
+	}
+	if (o->json)
+		fputs("]}\n", stdout);
+	fflush(stdout);
+	rc = 0;
+	goto done;
+oom:
+	errmsg("keys: out of memory");
+done:
+	for (i = 0; i < n; i++)
+		free(ents[i].k.p);
+	free(ents);
+	free(kb);
+	free(pre.p);
+	if (h)
+		fotos_close(h);
+	return rc;
+}
+
+/*
+ * Serialize what matters of a key's versions, to see whether it changed
+ * since the last line. Returns the length in buf (grown as needed), or 0.
+ */
+static size_t kvers_sig(const struct kvers *ks, uint8_t **buf, size_t *cap)
+{
+	size_t need = 16, off = 0;
+	int i;
+
+	for (i = 0; i < ks->n; i++)
+		need += sizeof(struct fotos_meta) + ks->vcap;
+	if (need > *cap) {
+		uint8_t *nb = realloc(*buf, need);
+
+		if (!nb)
+			return 0;
+		*buf = nb;
+		*cap = need;
+	}
+	memcpy(*buf, &ks->n, sizeof(ks->n));
+	off = sizeof(ks->n);
+	for (i = 0; i < ks->n; i++) {
+		const struct kver *v = &ks->v[i];
+		size_t got = v->m.vlen < ks->vcap ? v->m.vlen : ks->vcap;
+		struct fotos_meta m;
+
+		memset(&m, 0, sizeof(m));
+		m.vlen = v->m.vlen;
+		m.flags = v->m.flags;
+		m.writer = v->m.writer;
+		m.clock.n = v->m.clock.n;
+		memcpy(m.clock.c, v->m.clock.c, sizeof(m.clock.c));
+		memcpy(*buf + off, &m, sizeof(m));
+		off += sizeof(m);
+		memcpy(*buf + off, v->val, got);
+		off += got;
+	}
+	return off;
+}
+
+/* One line of watch --key: "clock C writer W [CONFLICT (n versions)] value V". */
+static void print_key_line(const struct bytes *k, const struct kvers *ks,
+			   const struct fotos_view *view, int hex, int json)
+{
+	const struct kver *w = &ks->v[0];
+	char cl[CLOCK_TEXT], wn[FOTOS_NAME_LEN + 16];
+
+	if (json) {
+		print_key_json(k, ks, view, 0, hex);
+		fflush(stdout);
+		return;
+	}
+	if (!ks->n) {
+		puts("absent");
+		fflush(stdout);
+		return;
+	}
+	clock_text(&w->m.clock, cl, sizeof(cl));
+	writer_name(view, w->m.writer, wn, sizeof(wn));
+	printf("clock %s writer %s", cl, wn);
+	if (w->m.flags & FOTOS_DB_CONFLICT)
+		printf(" CONFLICT (%d versions)", ks->n);
+	if (w->deleted) {
+		fputs(" deleted\n", stdout);
+	} else {
+		fputs(" value ", stdout);
+		print_value_human(w, ks->vcap, hex);
+		putchar('\n');
+	}
+	fflush(stdout);
+}
+
+/*
+ * watch --key KEY: print the key's state, then a line each time it changes.
+ * Sleeps in fotos_wait(FOTOS_EV_DB) (futex, no polling) and re-reads the key
+ * on each database change; changes faster than a read may merge into one
+ * line. Reopens the segment when the agent restarts.
+ */
+static int watch_key(struct opts *o, const char *karg, int hex, uint64_t count,
+		     int have_timeout, uint64_t timeout)
+{
+	struct fotos_db_limits lim;
+	struct fotos_view view;
+	struct fotos_cursor c;
+	struct fotos *h = NULL;
+	struct kvers *ks = NULL;
+	struct bytes k = { 0 };
+	uint8_t *last = NULL, *cur = NULL;
+	size_t lastn = 0, lastcap = 0, curcap = 0, n;
+	uint64_t lines = 0, deadline = 0, now;
+	int ret, rc = 1, first = 1;
+
+	if ((ret = db_key_arg("watch", karg, hex, 0, &k)))
+		return ret;
+	if (db_open(o, "watch", &h, &lim))
+		goto out;
+	ks = malloc(sizeof(*ks));
+	if (!ks || kvers_alloc(ks, lim.max_val_len) < 0) {
+		free(ks);
+		ks = NULL;
+		errmsg("out of memory");
+		goto out;
+	}
+	if (have_timeout)
+		deadline = mono_ms() + timeout;
+	for (;;) {
+		/* The cursor first, then the read: a change after the read
+		 * wakes the next wait. */
+		fotos_cursor_init(h, &c);
+		ret = kvers_read(h, &k, ks);
+		if (ret == 0) {
+			n = kvers_sig(ks, &cur, &curcap);
+			if (!n) {
+				errmsg("out of memory");
+				goto out;
+			}
+			if (first || n != lastn || memcmp(cur, last, n)) {
+				int hv = fotos_read_view(h, &view) == 0;
+				uint8_t *t = last;
+				size_t tc = lastcap;
+
+				print_key_line(&k, ks, hv ? &view : NULL, hex, o->json);
+				last = cur, lastcap = curcap, lastn = n;
+				cur = t, curcap = tc;
+				if (!first && count && ++lines >= count)
+					break;
+				first = 0;
+				if (have_timeout)
+					deadline = mono_ms() + timeout;
+			}
+		} else if (ret != -ESTALE) {
+			db_read_failed(o, "watch", ret);
+			goto out;
+		}
+		if (ret == 0) {
+			now = mono_ms();
+			if (have_timeout && now >= deadline)
+				goto timed_out;
+			ret = fotos_wait(h, &c, FOTOS_EV_DB,
+					 have_timeout ? (int)(deadline - now) : -1);
+		}
+		if (ret == -EINTR || ret > 0)
+			continue;
+		if (ret == -ETIMEDOUT)
+			goto timed_out;
+		if (ret == -ESTALE) {
+			fprintf(stderr, "%s: the agent of %s died or was replaced; reopening every %d "
+				"ms\n", prog, o->shm, REOPEN_MS);
+			if (reopen(o, &h, have_timeout ? deadline : 0) < 0)
+				goto timed_out;
+			ret = fotos_db_limits(h, &lim);
+			if (ret < 0 || lim.max_val_len > ks->vcap) {
+				/* a new agent with a larger value limit */
+				kvers_free(ks);
+				if (ret < 0 || kvers_alloc(ks, lim.max_val_len) < 0) {
+					db_read_failed(o, "watch", ret < 0 ? ret : -ENOMEM);
+					goto out;
+				}
+			}
+			continue;
+		}
+		if (ret < 0) {
+			errmsg("waiting on segment %s failed: %s", o->shm, fotos_strerror(ret));
+			goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+timed_out:
+	errmsg("watch: key did not change on %s within %" PRIu64 " ms", o->shm, timeout);
+out:
+	if (ks) {
+		kvers_free(ks);
+		free(ks);
+	}
+	free(last);
+	free(cur);
+	free(k.p);
+	if (h)
+		fotos_close(h);
+	return rc;
+}
+
 /* ---- commands ----------------------------------------------------------- */
 
 static int cmd_status(int argc, char **argv, struct opts *o)
@@ -460,7 +1449,8 @@ print:
 static int cmd_watch(int argc, char **argv, struct opts *o)
 {
 	uint64_t count = 0, timeout = 0, lines = 0;
-	const char *v;
+	const char *v, *key = NULL;
+	int hex = 0;
 	struct fotos *h = NULL;
 	struct fotos_cursor c;
 	struct snap s;
@@ -474,10 +1464,20 @@ static int cmd_watch(int argc, char **argv, struct opts *o)
 			if (r < 0 || parse_num(v, INT_MAX, &timeout))
 				return usage_error("watch: --timeout-ms needs a number of milliseconds");
 			have_timeout = 1;
+		} else if ((r = opt_value(argc, argv, &i, "--key", &v))) {
+			if (r < 0)
+				return usage_error("watch: --key needs a key");
+			key = v;
+		} else if (!strcmp(argv[i], "--hex")) {
+			hex = 1;
 		} else {
 			return usage_error("watch: unknown argument '%s'", argv[i]);
 		}
 	}
+	if (hex && !key)
+		return usage_error("watch: --hex goes with --key");
+	if (key)
+		return watch_key(o, key, hex, count, have_timeout, timeout);
 
 	ret = open_seg(o, &h);
 	if (ret < 0) {
@@ -951,9 +1951,10 @@ static const struct cmd cmds[] = {
 	  "\tshow the node's state, epoch, view and members, and whether the agent is alive"
 	  " (exit 1 if it is dead)" },
 	{ "watch", cmd_watch,
-	  "[--count N] [--timeout-ms T]\tprint the status line, then one line per change "
-	  "(futex wake, no polling); reopen when the agent restarts; exit 1 if nothing changes "
-	  "within T ms" },
+	  "[--key KEY [--hex]] [--count N] [--timeout-ms T]\tprint the status line, then one "
+	  "line per change (futex wake, no polling); reopen when the agent restarts; exit 1 if "
+	  "nothing changes within T ms. With --key: the key's clock, writer, CONFLICT flag and "
+	  "value, then a line each time it changes (woken by database changes)" },
 	{ "wait", cmd_wait,
 	  "--epoch-above N [--stable] --timeout-ms T\texit 0 once the epoch is above N (and "
 	  "the network stable), 1 on timeout" },
@@ -965,6 +1966,21 @@ static const struct cmd cmds[] = {
 	  "counted from its start); or the k rendezvous-hash owners of key K (SERVICE without "
 	  "--prefer: its name is the key). Same answer on every member; says \"(view unstable)\" "
 	  "while a change is being agreed" },
+	{ "get", cmd_get,
+	  "KEY [--hex] [--all-versions]\tread KEY from the segment (no round trip): value, "
+	  "size, clock, writer; CONFLICT if concurrent versions exist, every one with "
+	  "--all-versions. Exit 1 if absent or deleted" },
+	{ "put", cmd_put,
+	  "KEY VALUE [--hex] [--ack-all] [--if CLOCK | --if-absent] [--timeout-ms T]\twrite "
+	  "through the agent; answered once applied here, or with --ack-all once every member "
+	  "has it (exit 1 if not all did). --if CLOCK: only if the key still has the clock "
+	  "'get' printed; --if-absent: only if it is absent or deleted" },
+	{ "del", cmd_del,
+	  "KEY [--hex] [--ack-all] [--if CLOCK] [--timeout-ms T]\tdelete KEY (a tombstone, "
+	  "collected once every member has it), with put's conditions and acknowledgement" },
+	{ "keys", cmd_keys,
+	  "[PREFIX] [--hex] [--long]\tlist the live keys (that start with PREFIX), sorted; "
+	  "--long adds size, clock, writer and CONFLICT" },
 	{ "raw", cmd_raw, "[--timeout-ms T] LINE...\tsend one request line, print the reply" },
 	{ "version", cmd_version, "\tprint the version" },
 	{ "help", cmd_help, "[COMMAND]\tthis text, or a command's" },
@@ -996,6 +2012,9 @@ static void usage(FILE *f)
 		"  --control PATH  the agent's control socket (default: from the segment)\n"
 		"  --json          machine-readable output\n"
 		"  -h, --help      this text\n"
+		"\nDatabase keys and values are given and shown as text; --hex gives and shows\n"
+		"them as hex. Bytes that are not text print as \\xNN (in JSON: \"value_hex\").\n"
+		"A key or value that starts with '-' goes after --.\n"
 		"\nExit status: 0 success, 1 failure or timeout, 2 usage error.\n",
 		FOTOS_DEFAULT_SHM);
 }

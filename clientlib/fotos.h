@@ -206,10 +206,14 @@ struct fotos_put_result {
 /*
  * Write key = val through the agent. expect: NULL for an unconditional
  * write, else the clock read with fotos_get (the vector-clock controlled
- * update: refused if the key changed since). Returns 0; -ECANCELED (the
- * condition failed: res->clock is the current clock); -E2BIG (key or value
- * over the limits); -ENOSPC (database full); -EAGAIN (the view changed
- * while a conditional write was with the key's owner: retry); -ETIMEDOUT;
+ * update: refused if the key changed since). Conditional writes run on the
+ * key's owner (fotos_hash_pick's first member). This node's counter in a
+ * clock starts at its incarnation (start time in ns): counters are large.
+ * Returns 0; -ECANCELED (the condition failed: res->clock is the current
+ * clock); -E2BIG (key or value over the limits); -ENOSPC (database full);
+ * -EAGAIN (the view changed while a conditional write was with the key's
+ * owner, or a member is so far behind that writes are held back: retry);
+ * -ETIMEDOUT;
  * other -errno from the control socket. res may be NULL.
  */
 int fotos_put(struct fotos *h, const void *key, size_t klen, const void *val, size_t vlen,

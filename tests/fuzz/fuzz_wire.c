@@ -3,6 +3,8 @@
  * Frames the input with wire_frame_len() as the mesh does, decodes what it
  * frames, and checks that anything the decoder accepts re-encodes to the
  * very same bytes: the decoder may not accept what the encoder cannot say.
+ * The key and value of DB_UPDATE / DB_CAS point into the frame: they must
+ * lie inside it (and the re-encoding copies them from there).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +26,18 @@ static void check_frame(const uint8_t *buf, size_t len)
 	/* A frame that decodes is exactly one whole frame. */
 	if (wire_frame_len(buf, len) != (int)len)
 		abort();
+	if (m.type == WIRE_DB_UPDATE || m.type == WIRE_DB_CAS) {
+		const uint8_t *end = buf + len;
+
+		if (!m.u.db.key || m.u.db.key < buf + WIRE_HDR_SIZE ||
+		    m.u.db.klen > (size_t)(end - m.u.db.key))
+			abort();
+		if (m.u.db.vlen && (m.u.db.val != m.u.db.key + m.u.db.klen ||
+				    m.u.db.vlen != (size_t)(end - m.u.db.val)))
+			abort();
+		if (!m.u.db.vlen && (m.u.db.val || m.u.db.key + m.u.db.klen != end))
+			abort();
+	}
 	n = wire_encode(&m, out, sizeof(out));
 	if (n < 0 || (size_t)n != len || memcmp(out, buf, len) != 0)
 		abort();

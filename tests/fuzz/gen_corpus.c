@@ -3,11 +3,13 @@
  * the top of the tree after a change of the wire format or shm layout):
  *
  *   cc -std=c11 -D_GNU_SOURCE -Ishm -Iagent -Iclientlib -o /tmp/gen_corpus \
- *      tests/fuzz/gen_corpus.c agent/wire.c shm/validate.c
+ *      tests/fuzz/gen_corpus.c agent/wire.c clientlib/vclock.c shm/validate.c
  *   /tmp/gen_corpus tests/fuzz/corpus
  *
  * fuzz_wire: one valid frame of every type (PROPOSE with 1, 4 and 64
- * members), a stream of several frames, and a few broken ones.
+ * members; the database frames with a clock, key and value, and also an
+ * empty value, a delete, a large value and a full 64-node clock), a stream
+ * of several frames, and a few broken ones.
  * fuzz_shm: a compact valid header (all regions in page 1), the agent's
  * real layout, one still initialising and one of another major version.
  * fuzz_conf: valid and invalid config files.
@@ -54,7 +56,10 @@ static size_t enc(const struct wire_msg *m, uint8_t *buf, size_t cap)
 static void gen_wire(void)
 {
 	struct wire_pid pid = { .incarnation = 0x17b2a3c4d5e6f708ULL, .seq = 42, .proposer = 2 };
-	uint8_t buf[WIRE_MAX_FRAME], stream[4 * WIRE_MAX_FRAME];
+	static const uint8_t key[] = "user:42", val[] = "{\"v\":1}";
+	static uint8_t bigval[4096];
+	static uint8_t buf[WIRE_MAX_FRAME], stream[4 * WIRE_MAX_FRAME];
+	struct fotos_vclock vc;
 	size_t n, sn = 0;
 	struct wire_msg m;
 	unsigned int t, i;
@@ -103,6 +108,30 @@ static void gen_wire(void)
 			m.u.outcome.pid = pid;
 			m.u.outcome.outcome = WIRE_OUT_COMMITTED;
 			break;
+		case WIRE_DB_UPDATE:
+		case WIRE_DB_CAS:
+			m.u.db.id = 17;
+			m.u.db.node = 1;
+			m.u.db.flags = t == WIRE_DB_CAS ? 0 : WIRE_DBF_ACK;
+			fotos_vclock_init(&m.u.db.clock, 3);
+			m.u.db.clock.c[0] = 4;
+			m.u.db.clock.c[1] = 2;
+			m.u.db.clock.c[2] = 7;
+			m.u.db.klen = sizeof(key) - 1;
+			m.u.db.vlen = sizeof(val) - 1;
+			m.u.db.key = key;
+			m.u.db.val = val;
+			break;
+		case WIRE_DB_ACK:
+			m.u.db.id = 17;
+			m.u.db.node = 2;
+			break;
+		case WIRE_DB_CAS_REPLY:
+			m.u.db.id = 5;
+			m.u.db.result = -ECANCELED;
+			fotos_vclock_init(&m.u.db.clock, 2);
+			m.u.db.clock.c[1] = 3;
+			break;
 		}
 		n = enc(&m, buf, sizeof(buf));
 		snprintf(name, sizeof(name), "%s", wire_type_name(t));
@@ -133,8 +162,10 @@ static void gen_wire(void)
 
 	/* Broken: truncated, oversized length, bad reserved. */
 	put("fuzz_wire", "bad-truncated", buf, n - 1);
-	buf[5] = 0x10;		/* length 4096 + low byte */
-	buf[4] = 0x01;
+	buf[4] = 0x01;		/* length WIRE_MAX_PAYLOAD + 1 */
+	buf[5] = 0x00;
+	buf[6] = 0x01;
+	buf[7] = 0x00;
 	put("fuzz_wire", "bad-oversized", buf, WIRE_HDR_SIZE);
 	memset(&m, 0, sizeof(m));
 	m.type = WIRE_COMMIT;
@@ -142,6 +173,42 @@ static void gen_wire(void)
 	n = enc(&m, buf, sizeof(buf));
 	buf[8] = 1;
 	put("fuzz_wire", "bad-reserved", buf, n);
+
+	/* Database frames at their edges. */
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_DB_UPDATE;
+	m.u.db.id = 99;
+	m.u.db.node = 0;
+	m.u.db.flags = WIRE_DBF_TOMB | WIRE_DBF_ACK;
+	fotos_vclock_init(&m.u.db.clock, 1);
+	m.u.db.clock.c[0] = 1;
+	m.u.db.klen = 1;
+	m.u.db.key = key;
+	put("fuzz_wire", "DB_UPDATE-delete", buf, enc(&m, buf, sizeof(buf)));
+	m.u.db.flags = WIRE_DBF_TOMB | WIRE_DBF_GC;
+	put("fuzz_wire", "DB_UPDATE-gc", buf, enc(&m, buf, sizeof(buf)));
+	m.u.db.flags = WIRE_DBF_SYNC;
+	fotos_vclock_init(&vc, FOTOS_MAX_MEMBERS);
+	for (i = 0; i < FOTOS_MAX_MEMBERS; i++)
+		vc.c[i] = 1000 + i;
+	m.u.db.clock = vc;
+	for (i = 0; i < sizeof(bigval); i++)
+		bigval[i] = (uint8_t)(i * 31 + 7);
+	m.u.db.klen = sizeof(key) - 1;
+	m.u.db.vlen = sizeof(bigval);
+	m.u.db.val = bigval;
+	put("fuzz_wire", "DB_UPDATE-sync-64", buf, enc(&m, buf, sizeof(buf)));
+	m.type = WIRE_DB_CAS;
+	m.u.db.flags = WIRE_DBF_EMPTY | WIRE_DBF_ACK;
+	fotos_vclock_init(&m.u.db.clock, 0);
+	m.u.db.vlen = sizeof(val) - 1;
+	m.u.db.val = val;
+	put("fuzz_wire", "DB_CAS-absent", buf, enc(&m, buf, sizeof(buf)));
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_DB_CAS_REPLY;
+	m.u.db.id = 6;
+	m.u.db.clock = vc;
+	put("fuzz_wire", "DB_CAS_REPLY-ok-64", buf, enc(&m, buf, sizeof(buf)));
 }
 
 /* A header as the agent writes it, into map of total bytes. */

@@ -16,9 +16,9 @@
  *               word); a node resumed from SIGSTOP gets the same grace
  *   no split brain (every scenario runs with --arbiter majority): two
  *               primary records valid at the same instant are of one view
- *               or their member sets intersect; and two nodes that are
- *               each outside the other's primary view are not both primary
- *               for longer than the grace
+ *               or their member sets intersect; and no node is primary
+ *               while another node's primary view leaves it out for longer
+ *               than the grace
  *   convergence one stable network of every node within a stated bound
  *               once the fault is lifted
  * A broken rule prints the history that broke it (after the full history
@@ -68,6 +68,13 @@ static struct {
 	int applies;
 	double t_end;
 } fx;
+
+/* The whole history and the agents' logs (stdout first, for the order). */
+static void dump(struct cluster *cl)
+{
+	fflush(stdout);
+	cl_dump(cl);
+}
 
 static double grace_s(const struct cluster *cl)
 {
@@ -188,6 +195,30 @@ static void fx_restart(int i)
 	fx.stopped[i] = 0;
 	cl_signal(fx.cl, i, SIGTERM);
 	fx_start(i);
+}
+
+/* Wait until node i publishes from a life other than gen (its restart is
+ * up): until then its latest record is the old life's. */
+static void wait_new_life(int i, uint64_t gen)
+{
+	double t0 = th_now_s();
+	struct cl_rec r;
+
+	while (!cl_latest(fx.cl, i, &r) || r.gen == gen) {
+		if (th_now_s() - t0 > 5) {
+			dump(fx.cl);
+			FAIL("n%d restarted but published nothing from its new life within 5 s "
+			     "(its log says why)", i);
+		}
+		th_sleep_ms(1);
+	}
+}
+
+static uint64_t gen_of(int i)
+{
+	struct cl_rec r;
+
+	return cl_latest(fx.cl, i, &r) ? r.gen : 0;
 }
 
 static void fx_stop(int i)
@@ -409,7 +440,7 @@ static int check_full_mesh(struct cluster *cl, const int *next)
 					lo = x->t0 + grace;
 				if (hi <= lo)
 					continue;
-				cl_dump(cl);
+				dump(cl);
 				fprintf(stderr, "FULL MESH broken: n%d published a stable view of %s "
 					"(view %016llx, recorded at %.3f) that was still its view at "
 					"%.3f, but the link n%d-n%d has been cut since %.3f: %.0f ms past "
@@ -433,8 +464,10 @@ static int piece_cmp(const void *x, const void *y)
 
 /*
  * No split brain: every two primary pieces that overlap in time are of one
- * view or their member sets intersect; and two nodes each outside the
- * other's primary view are not primary together longer than the grace.
+ * view or their member sets intersect; and a node is not primary together
+ * with a primary view that leaves it out for longer than the grace (the
+ * legitimate cases are short: a removed node that has not noticed yet, a
+ * committed view its other members install a moment later).
  */
 static int check_split_brain(struct cluster *cl, const int *next)
 {
@@ -459,12 +492,12 @@ static int check_split_brain(struct cluster *cl, const int *next)
 				continue;
 			if (!(x->members & y->members))
 				what = "two disjoint views";
-			else if (!(x->members & (1ull << y->node)) && !(y->members & (1ull << x->node)) &&
+			else if ((!(x->members & (1ull << y->node)) || !(y->members & (1ull << x->node))) &&
 				 hi - lo > grace)
-				what = "two nodes, each outside the other's view,";
+				what = "a node and a view without it";
 			else
 				continue;
-			cl_dump(cl);
+			dump(cl);
 			fprintf(stderr, "SPLIT BRAIN: %s published as primary from %.3f to %.3f "
 				"(%.0f ms):\n", what, lo, hi, (hi - lo) * 1000);
 			print_rec("  ", x);
@@ -493,14 +526,14 @@ static void fx_finish(struct cluster *cl)
 			kill(cl->node[i].pid, SIGCONT);
 			cl_signal(cl, i, SIGTERM);
 		}
-	cl->stop = 1;
+	__atomic_store_n(&cl->stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < cl->n; i++)
 		if (cl->node[i].running) {
 			pthread_join(cl->node[i].thr, NULL);
 			cl->node[i].running = 0;
 		}
 	if (cl->nrec >= CL_MAX_REC) {
-		cl_dump(cl);
+		dump(cl);
 		FAIL("the history is full (%d records): the checks would be incomplete", cl->nrec);
 	}
 	for (i = 0; i < fx.ncut; i++)
@@ -526,7 +559,7 @@ static double expect_view(struct cluster *cl, uint64_t nodes, uint64_t members, 
 	double t = cl_wait_view(cl, nodes, members, bound_ms);
 
 	if (t < 0) {
-		cl_dump(cl);
+		dump(cl);
 		print_slice(cl, cl_all(cl->n), since - 1, cl_now(cl));
 		FAIL("%s: nodes %s not stable in one view of %s within %d ms", what, mtext(nodes),
 		     mtext(members), bound_ms);
@@ -548,7 +581,7 @@ static void expect_primary(struct cluster *cl, uint64_t nodes, int primary, cons
 		if (!(nodes & (1ull << i)))
 			continue;
 		if (!cl_latest(cl, i, &r) || (int)r.primary != primary) {
-			cl_dump(cl);
+			dump(cl);
 			FAIL("%s: n%d is%s primary", what, i, primary ? " not" : "");
 		}
 	}
@@ -618,7 +651,7 @@ static void expect_no_churn(struct cluster *cl, int bad, double t0, double t1, i
 			removed = c.removals;
 		if (c.removals > 1 || c.admits > 0 || c.view_changes > max_changes ||
 		    c.unstable > max_unstable) {
-			cl_dump(cl);
+			dump(cl);
 			print_slice(cl, cl_all(cl->n), t0, t1);
 			FAIL("%s: n%d changed its view %d times (bound %d), went unstable %d times "
 			     "(bound %d), removed n%d %d times (bound 1) and took it back %d times "
@@ -657,8 +690,40 @@ static double first_stable_with(struct cluster *cl, int node, int member, double
 #define DEFAULT_HOLD_MS	1000	/* the agent's default hold-down */
 #define FORM_MS		5000	/* bound: a fresh cluster forms one network */
 #define REMOVE_MS	1500	/* bound: a cut member is removed (timeout 100 ms) */
-#define HEAL_MS		5000	/* bound: one network again after the fault is lifted */
+#define HEAL_MS		8000	/* bound: one network again after the fault is lifted */
 #define HOLD_FAULT_MS	2000	/* how long the simple faults stay in place */
+
+/*
+ * A cut between a and b: either end may go (both see the cut first-hand;
+ * whichever removal is agreed first wins). Wait until the other nodes and
+ * one end are stable in one view without the other end; return that end.
+ */
+static int removed_end(struct cluster *cl, int a, int b, int bound_ms, double since)
+{
+	uint64_t all = cl_all(cl->n);
+
+	for (;;) {
+		int out = -1;
+
+		if (cl_wait_view(cl, all & ~(1ull << b), all & ~(1ull << b), 0) >= 0)
+			out = b;
+		else if (cl_wait_view(cl, all & ~(1ull << a), all & ~(1ull << a), 0) >= 0)
+			out = a;
+		if (out >= 0) {
+			printf("  n%d removed, the others agree: %.0f ms (bound %d ms)\n", out,
+			       (cl_now(cl) - since) * 1000, bound_ms);
+			fflush(stdout);
+			return out;
+		}
+		if ((cl_now(cl) - since) * 1000 > bound_ms) {
+			dump(cl);
+			print_slice(cl, all, since - 1, cl_now(cl));
+			FAIL("cut n%d-n%d: no stable view of all but one end within %d ms", a, b,
+			     bound_ms);
+		}
+		th_sleep_ms(1);
+	}
+}
 
 static void start_all(struct cluster *cl)
 {
@@ -680,21 +745,21 @@ static void link_fault(int n, int a, int b, int both, const char *what)
 {
 	struct cluster cl;
 	uint64_t all, rest;
-	double t_cut, t_ok, t_heal;
+	double t_cut, t_heal;
+	int out;
 
 	fx_begin(&cl, n, HOLD_STR);
 	all = cl_all(n);
-	rest = all & ~(1ull << b);
 	start_all(&cl);
 	net_set(a, b, 1, both);
 	net_apply();
 	t_cut = cl_now(&cl);
 	printf("  %.3f %s: n%d%sn%d\n", t_cut, what, a, both ? "<->" : "->", b);
-	expect_view(&cl, rest, rest, REMOVE_MS, t_cut, "the others remove the higher end");
+	out = removed_end(&cl, a, b, REMOVE_MS, t_cut);
+	rest = all & ~(1ull << out);
 	expect_primary(&cl, rest, 1, "the rest after the cut");
-	t_ok = cl_now(&cl);
 	th_sleep_ms(HOLD_FAULT_MS);
-	expect_no_churn(&cl, b, t_ok, cl_now(&cl), 0, 0, "the cut, once removed");
+	expect_no_churn(&cl, out, t_cut, cl_now(&cl), 1, 1, "the cut");
 	net_heal();
 	t_heal = cl_now(&cl);
 	expect_view(&cl, all, all, HEAL_MS, t_heal, "healed: one network of all");
@@ -812,7 +877,7 @@ static void flapping(void)
 		struct cl_rec r;
 
 		if (!cl_latest(&cl, i, &r) || !r.stable || r.members != rest) {
-			cl_dump(&cl);
+			dump(&cl);
 			FAIL("at the end of the flapping n%d is not stable in the view of %s", i,
 			     mtext(rest));
 		}
@@ -872,6 +937,7 @@ static void kill9(void)
 	th_sleep_ms(500);
 	fx_start(2);
 	t = cl_now(&cl);
+	wait_new_life(2, before.gen);
 	expect_view(&cl, 0xf, 0xf, HEAL_MS, t, "n2 restarted: one network of all");
 	CHECK(cl_latest(&cl, 2, &after));
 	CHECK(after.incarnation != before.incarnation);
@@ -907,8 +973,11 @@ static void restart(void)
 	fx_begin(&cl, 4, HOLD_STR);
 	start_all(&cl);
 	for (k = 0; k < 3; k++) {
+		uint64_t gen = gen_of(3);
+
 		fx_restart(3);
 		t = cl_now(&cl);
+		wait_new_life(3, gen);
 		expect_view(&cl, 0xf, 0xf, HEAL_MS, t, "n3 restarted: one network of all");
 		th_sleep_ms(300);
 	}
@@ -1147,8 +1216,11 @@ static void soak(void)
 			fx_start(i);
 	}
 	t_lift = cl_now(&cl);
+	pthread_mutex_lock(&cl.mu);
+	i = cl.nrec;
+	pthread_mutex_unlock(&cl.mu);
 	printf("  %8.3f everything lifted (%d rule changes, %d records so far)\n", t_lift,
-	       fx.applies, cl.nrec);
+	       fx.applies, i);
 	for (i = 0; i < F_KINDS; i++)
 		printf("%s%s %d", i ? ", " : "  faults applied: ", fkind_name[i], counts[i]);
 	printf("\n");

@@ -5,7 +5,10 @@
  * that re-encodes to exactly the corrupted bytes or is refused with -EPROTO;
  * truncated, oversized and malformed frames are refused; the encoder refuses
  * what the decoder would. Buffers are allocated to their exact length so
- * ASan catches any read past the end.
+ * ASan catches any read past the end. The database frames (DB_UPDATE,
+ * DB_ACK, DB_CAS, DB_CAS_REPLY) carry a vector clock, and DB_UPDATE/DB_CAS a
+ * key and a value that the decoder points into the frame: they must point
+ * inside it, and decode then re-encode must be byte-identical.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,6 +21,18 @@
 #include <cmocka.h>
 
 #include "wire.h"
+
+static const uint8_t sample_key[5] = { 'k', 0, 'e', 0xff, 'y' };
+static const uint8_t sample_val[7] = { 'v', 'a', 'l', 0, 0x80, 'u', 'e' };
+
+/* A clock with counters at nodes 0, 5 and 63 (n 64, as decode gives). */
+static void sample_clock(struct fotos_vclock *vc)
+{
+	fotos_vclock_init(vc, FOTOS_MAX_MEMBERS);
+	vc->c[0] = 1;
+	vc->c[5] = 0x0102030405060708ULL;
+	vc->c[63] = UINT64_MAX;
+}
 
 /* A sample of every type, with every field non-zero where it may be. */
 static void sample(unsigned int type, struct wire_msg *m)
@@ -70,7 +85,68 @@ static void sample(unsigned int type, struct wire_msg *m)
 		m->u.outcome.pid = pid;
 		m->u.outcome.outcome = WIRE_OUT_ABORTED;
 		break;
+	case WIRE_DB_UPDATE:
+		m->u.db.id = 0x1122334455667788ULL;
+		m->u.db.node = 63;
+		m->u.db.flags = WIRE_DBF_ACK | WIRE_DBF_SYNC;
+		m->u.db.klen = sizeof(sample_key);
+		m->u.db.vlen = sizeof(sample_val);
+		sample_clock(&m->u.db.clock);
+		m->u.db.key = sample_key;
+		m->u.db.val = sample_val;
+		break;
+	case WIRE_DB_CAS:
+		m->u.db.id = 0xa0a1a2a3a4a5a6a7ULL;
+		m->u.db.node = 9;
+		m->u.db.flags = WIRE_DBF_EMPTY | WIRE_DBF_ACK;
+		m->u.db.klen = sizeof(sample_key);
+		m->u.db.vlen = 3;
+		sample_clock(&m->u.db.clock);
+		m->u.db.key = sample_key;
+		m->u.db.val = sample_val;
+		break;
+	case WIRE_DB_ACK:
+		m->u.db.id = 0xfedcba9876543210ULL;
+		m->u.db.node = 63;
+		break;
+	case WIRE_DB_CAS_REPLY:
+		m->u.db.id = 0x0102030405060708ULL;
+		m->u.db.result = -ECANCELED;
+		sample_clock(&m->u.db.clock);
+		break;
 	}
+}
+
+/*
+ * Compare a decoded message with the one encoded. For DB_UPDATE and DB_CAS
+ * the key and value must point inside the frame [buf, buf + len) and hold
+ * the same bytes; val is NULL when vlen is 0. Then the rest, byte for byte.
+ */
+static void assert_msg_equal(const struct wire_msg *m, const struct wire_msg *d,
+			     const uint8_t *buf, size_t len)
+{
+	struct wire_msg t = *d;
+
+	if (m->type == WIRE_DB_UPDATE || m->type == WIRE_DB_CAS) {
+		assert_int_equal(d->u.db.klen, m->u.db.klen);
+		assert_int_equal(d->u.db.vlen, m->u.db.vlen);
+		assert_non_null(d->u.db.key);
+		assert_true(d->u.db.key >= buf + WIRE_HDR_SIZE &&
+			    d->u.db.key + d->u.db.klen <= buf + len);
+		assert_memory_equal(d->u.db.key, m->u.db.key, m->u.db.klen);
+		if (m->u.db.vlen) {
+			assert_non_null(d->u.db.val);
+			assert_true(d->u.db.val == d->u.db.key + d->u.db.klen);
+			assert_true(d->u.db.val + d->u.db.vlen == buf + len);
+			assert_memory_equal(d->u.db.val, m->u.db.val, m->u.db.vlen);
+		} else {
+			assert_null(d->u.db.val);
+			assert_true(d->u.db.key + d->u.db.klen == buf + len);
+		}
+		t.u.db.key = m->u.db.key;
+		t.u.db.val = m->u.db.val;
+	}
+	assert_memory_equal(m, &t, sizeof(*m));
 }
 
 /* Payload length of each type's sample (PROPOSE with 4 members). */
@@ -78,6 +154,10 @@ static const size_t sample_len[WIRE_TYPE_MAX] = {
 	[WIRE_HELLO] = 24, [WIRE_STATUS] = 56, [WIRE_PROPOSE] = 56 + 4 * 8,
 	[WIRE_VOTE] = 32, [WIRE_COMMIT] = 16, [WIRE_ABORT] = 16, [WIRE_QUERY] = 16,
 	[WIRE_OUTCOME] = 24,
+	[WIRE_DB_UPDATE] = 24 + 28 + 5 + 7,	/* fixed, clock of 3, key, value */
+	[WIRE_DB_CAS] = 24 + 28 + 5 + 3,
+	[WIRE_DB_ACK] = 16,
+	[WIRE_DB_CAS_REPLY] = 16 + 28,
 };
 
 /* Encode into an exactly sized heap buffer (caller frees). */
@@ -110,7 +190,7 @@ static void test_round_trip(void **state)
 		memset(&d, 0xaa, sizeof(d));
 		assert_int_equal(wire_decode(buf, len, &d), 0);
 		/* Unused union bytes are zeroed by decode, as sample() zeroes them. */
-		assert_memory_equal(&m, &d, sizeof(m));
+		assert_msg_equal(&m, &d, buf, len);
 		free(buf);
 	}
 }
@@ -210,6 +290,56 @@ static void test_layout_pinned(void **state)
 	n = wire_encode(&m, buf, sizeof(buf));
 	assert_int_equal(n, 12 + 24);
 	assert_int_equal(buf[12 + 16], WIRE_OUT_ABORTED);
+
+	/* DB_UPDATE: id, node, flags, klen, pad, vlen, pad, clock, key, value */
+	{
+		static const uint8_t db_fixed[] = {
+			0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,	/* id */
+			63, 0, WIRE_DBF_ACK | WIRE_DBF_SYNC, 0,		/* node, flags */
+			5, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0,		/* klen, vlen */
+		};
+		static const uint8_t clock[] = {
+			3, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+			5, 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,
+			63, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		};
+
+		sample(WIRE_DB_UPDATE, &m);
+		n = wire_encode(&m, buf, sizeof(buf));
+		assert_int_equal(n, 12 + 24 + 28 + 5 + 7);
+		assert_int_equal(buf[3], WIRE_DB_UPDATE);
+		assert_int_equal(buf[4], 24 + 28 + 5 + 7);
+		assert_memory_equal(buf + 12, db_fixed, sizeof(db_fixed));
+		assert_memory_equal(buf + 12 + 24, clock, sizeof(clock));
+		assert_memory_equal(buf + 12 + 24 + 28, sample_key, 5);
+		assert_memory_equal(buf + 12 + 24 + 28 + 5, sample_val, 7);
+
+		sample(WIRE_DB_CAS, &m);
+		n = wire_encode(&m, buf, sizeof(buf));
+		assert_int_equal(n, 12 + 24 + 28 + 5 + 3);
+		assert_int_equal(buf[3], WIRE_DB_CAS);
+		assert_int_equal(buf[12 + 8], 9);
+		assert_int_equal(buf[12 + 10], WIRE_DBF_EMPTY | WIRE_DBF_ACK);
+		assert_int_equal(buf[12 + 16], 3);
+		assert_memory_equal(buf + 12 + 24, clock, sizeof(clock));
+
+		sample(WIRE_DB_ACK, &m);
+		n = wire_encode(&m, buf, sizeof(buf));
+		assert_int_equal(n, 12 + 16);
+		assert_int_equal(buf[12], 0x10);
+		assert_int_equal(buf[12 + 7], 0xfe);
+		assert_int_equal(buf[12 + 8], 63);
+		assert_true(buf[12 + 9] == 0 && buf[12 + 10] == 0 && buf[12 + 15] == 0);
+
+		sample(WIRE_DB_CAS_REPLY, &m);
+		n = wire_encode(&m, buf, sizeof(buf));
+		assert_int_equal(n, 12 + 16 + 28);
+		assert_int_equal(buf[12], 0x08);
+		/* result: -ECANCELED as a little-endian i32 */
+		assert_int_equal(buf[12 + 8], (uint8_t)(-ECANCELED));
+		assert_int_equal(buf[12 + 11], 0xff);
+		assert_memory_equal(buf + 12 + 16, clock, sizeof(clock));
+	}
 }
 
 /*
@@ -363,6 +493,169 @@ static void test_header_checks(void **state)
 	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
 	put_len(b, 56 + 8 * 64);
 	assert_int_equal(wire_frame_len(b, sizeof(b)), 0);
+
+	/* DB_UPDATE, DB_CAS: at least fixed + empty clock + 1-byte key. */
+	memcpy(b, h, sizeof(b));
+	b[3] = WIRE_DB_UPDATE;
+	put_len(b, 25);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 0);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 26);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), 0);
+	put_len(b, WIRE_MAX_PAYLOAD);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), 0);
+	put_len(b, WIRE_MAX_PAYLOAD + 1);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EMSGSIZE);
+	b[3] = WIRE_DB_CAS;
+	put_len(b, 25);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 26);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), 0);
+	/* DB_ACK: exactly 16. */
+	b[3] = WIRE_DB_ACK;
+	put_len(b, 15);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 17);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 16);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), 0);
+	/* DB_CAS_REPLY: at least fixed + empty clock. */
+	b[3] = WIRE_DB_CAS_REPLY;
+	put_len(b, 16);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), -EPROTO);
+	put_len(b, 17);
+	assert_int_equal(wire_frame_len(b, sizeof(b)), 0);
+}
+
+static void expect_bad(const struct wire_msg *m);
+
+/* Encode a DB message and check the decode points into the frame. */
+static void db_round_trip(const struct wire_msg *m, size_t want_len)
+{
+	struct wire_msg d;
+	uint8_t *buf;
+	size_t len;
+
+	buf = encode_exact(m, &len);
+	assert_int_equal(len, want_len);
+	assert_int_equal(wire_frame_len(buf, len), (int)len);
+	assert_int_equal(wire_decode(buf, len, &d), 0);
+	assert_msg_equal(m, &d, buf, len);
+	free(buf);
+}
+
+/*
+ * DB frames at their limits: an empty value (val NULL after decode), an
+ * empty clock, the longest key, the longest value with a full 64-node
+ * clock; and a key or value one byte over is refused by the encoder.
+ */
+static void test_db_sizes(void **state)
+{
+	static uint8_t key[FOTOS_DB_MAX_KEY + 1], val[FOTOS_DB_MAX_VAL + 1];
+	struct wire_msg m;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	for (i = 0; i < sizeof(val); i++)
+		val[i] = (uint8_t)(i * 13 + 5);
+
+	sample(WIRE_DB_UPDATE, &m);
+	m.u.db.vlen = 0;
+	m.u.db.val = NULL;
+	m.u.db.flags = WIRE_DBF_TOMB | WIRE_DBF_GC;
+	db_round_trip(&m, WIRE_HDR_SIZE + 24 + 28 + 5);
+
+	sample(WIRE_DB_CAS, &m);
+	fotos_vclock_init(&m.u.db.clock, 0);
+	m.u.db.klen = 1;
+	m.u.db.vlen = 0;
+	m.u.db.val = NULL;
+	db_round_trip(&m, WIRE_HDR_SIZE + 24 + 1 + 1);
+
+	sample(WIRE_DB_UPDATE, &m);
+	fotos_vclock_init(&m.u.db.clock, FOTOS_MAX_MEMBERS);
+	for (i = 0; i < FOTOS_MAX_MEMBERS; i++)
+		m.u.db.clock.c[i] = UINT64_MAX - i;
+	m.u.db.klen = FOTOS_DB_MAX_KEY;
+	m.u.db.vlen = FOTOS_DB_MAX_VAL;
+	m.u.db.key = key;
+	m.u.db.val = val;
+	m.u.db.flags = WIRE_DBF_ALL;
+	db_round_trip(&m, WIRE_HDR_SIZE + 24 + 1 + 9 * 64 + FOTOS_DB_MAX_KEY + FOTOS_DB_MAX_VAL);
+	m.type = WIRE_DB_CAS;
+	db_round_trip(&m, WIRE_HDR_SIZE + 24 + 1 + 9 * 64 + FOTOS_DB_MAX_KEY + FOTOS_DB_MAX_VAL);
+	m.u.db.klen = FOTOS_DB_MAX_KEY + 1;
+	expect_bad(&m);
+	m.u.db.klen = FOTOS_DB_MAX_KEY;
+	m.u.db.vlen = FOTOS_DB_MAX_VAL + 1;
+	expect_bad(&m);
+
+	/* A clock whose n is past its last counter: encoded the same, n shrinks. */
+	{
+		struct wire_msg d;
+		uint8_t *buf;
+		size_t len;
+
+		sample(WIRE_DB_CAS_REPLY, &m);
+		fotos_vclock_init(&m.u.db.clock, 40);
+		m.u.db.clock.c[3] = 2;
+		m.u.db.clock.c[50] = 9;		/* past n: not a counter */
+		buf = encode_exact(&m, &len);
+		assert_int_equal(len, WIRE_HDR_SIZE + 16 + 10);
+		assert_int_equal(wire_decode(buf, len, &d), 0);
+		assert_int_equal(d.u.db.clock.n, 4);
+		assert_int_equal(fotos_vclock_compare(&d.u.db.clock, &m.u.db.clock), FOTOS_VC_EQUAL);
+		free(buf);
+	}
+}
+
+/*
+ * A DB_UPDATE whose key and value lengths are each changed but still add up
+ * to the payload: decodes (the frame is self-consistent) to the other split
+ * and re-encodes to the same bytes; lengths that do not add up are refused.
+ */
+static void test_db_lengths(void **state)
+{
+	struct wire_msg m, d;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	sample(WIRE_DB_UPDATE, &m);
+	buf = encode_exact(&m, &len);
+	buf[WIRE_HDR_SIZE + 12] = 6;		/* klen 6 */
+	buf[WIRE_HDR_SIZE + 16] = 6;		/* vlen 6 */
+	assert_int_equal(wire_decode(buf, len, &d), 0);
+	assert_int_equal(d.u.db.klen, 6);
+	assert_int_equal(d.u.db.vlen, 6);
+	assert_true(d.u.db.key == buf + WIRE_HDR_SIZE + 24 + 28);
+	assert_true(d.u.db.val == d.u.db.key + 6);
+	{
+		uint8_t out[WIRE_MAX_FRAME];
+
+		assert_int_equal(wire_encode(&d, out, sizeof(out)), (int)len);
+		assert_memory_equal(out, buf, len);
+	}
+	buf[WIRE_HDR_SIZE + 12] = 12;		/* klen 12, vlen 0: the whole tail */
+	buf[WIRE_HDR_SIZE + 16] = 0;
+	assert_int_equal(wire_decode(buf, len, &d), 0);
+	assert_null(d.u.db.val);
+	buf[WIRE_HDR_SIZE + 16] = 1;		/* 13 bytes claimed, 12 there */
+	assert_int_equal(wire_decode(buf, len, &d), -EPROTO);
+	buf[WIRE_HDR_SIZE + 12] = 0;		/* klen 0, vlen 12 */
+	buf[WIRE_HDR_SIZE + 16] = 12;
+	assert_int_equal(wire_decode(buf, len, &d), -EPROTO);
+	/* vlen so large the sum would wrap 32 bits */
+	buf[WIRE_HDR_SIZE + 12] = 5;
+	buf[WIRE_HDR_SIZE + 16] = 0xff;
+	buf[WIRE_HDR_SIZE + 17] = 0xff;
+	buf[WIRE_HDR_SIZE + 18] = 0xff;
+	buf[WIRE_HDR_SIZE + 19] = 0xff;
+	assert_int_equal(wire_decode(buf, len, &d), -EPROTO);
+	free(buf);
 }
 
 /* The encoder refuses a message the decoder would refuse. */
@@ -437,7 +730,7 @@ static void test_field_checks(void **state)
 	sample(WIRE_PROPOSE, &m); m.u.propose.pad1 = 1; expect_bad(&m);
 	sample(WIRE_PROPOSE, &m); m.u.propose.pad2 = 1; expect_bad(&m);
 
-	/* VOTE: reason <= 7, pad 0. */
+	/* VOTE: reason <= WIRE_VOTE_MAX, pad 0. */
 	decode_bad(WIRE_VOTE, 16, &nine, 1);	/* past WIRE_VOTE_MAX */
 	decode_bad(WIRE_VOTE, 17, &one, 1);
 	decode_bad(WIRE_VOTE, 23, &one, 1);
@@ -457,6 +750,80 @@ static void test_field_checks(void **state)
 	decode_bad(WIRE_OUTCOME, 23, &one, 1);
 	sample(WIRE_OUTCOME, &m); m.u.outcome.outcome = 3; expect_bad(&m);
 	sample(WIRE_OUTCOME, &m); m.u.outcome.pad[0] = 1; expect_bad(&m);
+
+	/* DB_UPDATE, DB_CAS: node < 64, known flags, pads 0, a valid clock. */
+	{
+		static const uint8_t flag32[2] = { 32, 0 }, flag_hi[2] = { 0, 1 };
+		static const uint8_t zero8[8] = { 0 };
+		unsigned int t;
+
+		for (t = WIRE_DB_UPDATE; t <= WIRE_DB_CAS; t += WIRE_DB_CAS - WIRE_DB_UPDATE) {
+			decode_bad(t, 8, idx64, 2);
+			decode_bad(t, 8, big16, 2);
+			decode_bad(t, 10, flag32, 2);
+			decode_bad(t, 10, flag_hi, 2);
+			decode_bad(t, 14, &one, 1);		/* pad after klen */
+			decode_bad(t, 15, &one, 1);
+			decode_bad(t, 20, &one, 1);		/* pad after vlen */
+			decode_bad(t, 23, &one, 1);
+			decode_bad(t, 24, &two, 1);		/* clock count 2, not 3 */
+			decode_bad(t, 24, &zero, 1);
+			decode_bad(t, 24 + 1, &nine, 1);	/* node 9 before 5: unsorted */
+			decode_bad(t, 24 + 10, &zero, 1);	/* node 0 repeated */
+			decode_bad(t, 24 + 19, idx64, 1);	/* node 64 */
+			decode_bad(t, 24 + 2, zero8, 8);	/* a zero counter */
+			decode_bad(t, 12, &six, 1);		/* klen 6: lengths disagree */
+			decode_bad(t, 12, &zero, 1);
+			decode_bad(t, 16, &zero, 1);
+			sample(t, &m); m.u.db.node = 64; expect_bad(&m);
+			sample(t, &m); m.u.db.flags = WIRE_DBF_ALL + 1; expect_bad(&m);
+			sample(t, &m); m.u.db.klen = 0; expect_bad(&m);
+			sample(t, &m); m.u.db.klen = FOTOS_DB_MAX_KEY + 1; expect_bad(&m);
+			sample(t, &m); m.u.db.vlen = FOTOS_DB_MAX_VAL + 1; expect_bad(&m);
+			sample(t, &m); m.u.db.key = NULL; expect_bad(&m);
+			sample(t, &m); m.u.db.val = NULL; expect_bad(&m);
+			sample(t, &m); m.u.db.clock.n = FOTOS_MAX_MEMBERS + 1; expect_bad(&m);
+		}
+		/* DB_ACK: node < 64, pads 0. */
+		decode_bad(WIRE_DB_ACK, 8, idx64, 2);
+		decode_bad(WIRE_DB_ACK, 10, &one, 1);
+		decode_bad(WIRE_DB_ACK, 11, &one, 1);
+		decode_bad(WIRE_DB_ACK, 12, &one, 1);
+		decode_bad(WIRE_DB_ACK, 15, &one, 1);
+		sample(WIRE_DB_ACK, &m); m.u.db.node = 64; expect_bad(&m);
+		/* DB_CAS_REPLY: result 0 or -errno (> -4096), pad 0, a valid clock. */
+		{
+			static const uint8_t pos1[4] = { 1, 0, 0, 0 };
+			static const uint8_t m4096[4] = { 0x00, 0xf0, 0xff, 0xff };
+			static const uint8_t intmin[4] = { 0, 0, 0, 0x80 };
+			static const uint8_t m4095[4] = { 0x01, 0xf0, 0xff, 0xff };
+			struct wire_msg d;
+			uint8_t *buf;
+			size_t len;
+
+			decode_bad(WIRE_DB_CAS_REPLY, 8, pos1, 4);
+			decode_bad(WIRE_DB_CAS_REPLY, 8, m4096, 4);
+			decode_bad(WIRE_DB_CAS_REPLY, 8, intmin, 4);
+			decode_bad(WIRE_DB_CAS_REPLY, 12, &one, 1);
+			decode_bad(WIRE_DB_CAS_REPLY, 15, &one, 1);
+			decode_bad(WIRE_DB_CAS_REPLY, 16, &two, 1);
+			decode_bad(WIRE_DB_CAS_REPLY, 16 + 2, zero8, 8);
+			decode_bad(WIRE_DB_CAS_REPLY, 16 + 10, &zero, 1);
+			sample(WIRE_DB_CAS_REPLY, &m); m.u.db.result = 1; expect_bad(&m);
+			sample(WIRE_DB_CAS_REPLY, &m); m.u.db.result = -4096; expect_bad(&m);
+			sample(WIRE_DB_CAS_REPLY, &m); m.u.db.clock.n = 65; expect_bad(&m);
+			/* the bounds that are fine: 0 and -4095 */
+			sample(WIRE_DB_CAS_REPLY, &m);
+			buf = encode_exact(&m, &len);
+			memcpy(buf + WIRE_HDR_SIZE + 8, m4095, 4);
+			assert_int_equal(wire_decode(buf, len, &d), 0);
+			assert_int_equal(d.u.db.result, -4095);
+			memset(buf + WIRE_HDR_SIZE + 8, 0, 4);
+			assert_int_equal(wire_decode(buf, len, &d), 0);
+			assert_int_equal(d.u.db.result, 0);
+			free(buf);
+		}
+	}
 
 	/* Unknown type. */
 	memset(&m, 0, sizeof(m));
@@ -521,6 +888,10 @@ static void test_type_names(void **state)
 	assert_string_equal(wire_type_name(WIRE_ABORT), "ABORT");
 	assert_string_equal(wire_type_name(WIRE_QUERY), "QUERY");
 	assert_string_equal(wire_type_name(WIRE_OUTCOME), "OUTCOME");
+	assert_string_equal(wire_type_name(WIRE_DB_UPDATE), "DB_UPDATE");
+	assert_string_equal(wire_type_name(WIRE_DB_ACK), "DB_ACK");
+	assert_string_equal(wire_type_name(WIRE_DB_CAS), "DB_CAS");
+	assert_string_equal(wire_type_name(WIRE_DB_CAS_REPLY), "DB_CAS_REPLY");
 	assert_string_equal(wire_type_name(0), "?");
 	assert_string_equal(wire_type_name(WIRE_TYPE_MAX), "?");
 	assert_string_equal(wire_type_name(0xffffffffu), "?");
@@ -552,6 +923,8 @@ int main(void)
 		cmocka_unit_test(test_field_checks),
 		cmocka_unit_test(test_propose_count_vs_length),
 		cmocka_unit_test(test_encode_nospc),
+		cmocka_unit_test(test_db_sizes),
+		cmocka_unit_test(test_db_lengths),
 		cmocka_unit_test(test_type_names),
 		cmocka_unit_test(test_hash),
 	};
