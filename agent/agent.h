@@ -285,6 +285,7 @@ int db_init(struct agent *a);
 void db_on_msg(struct agent *a, int peer, const struct wire_msg *m);
 void db_on_view(struct agent *a, uint64_t old_members, int was_in_network);
 void db_on_link_down(struct agent *a, int peer);
+void db_on_link_up(struct agent *a, int peer);
 void db_turn(struct agent *a);		/* end of a loop turn: sync, doorbell */
 void db_tick(struct agent *a);
 /* Control requests; reply is written to (slot) now or later. */

@@ -637,7 +637,10 @@ static int local_write(struct agent *a, const struct write_req *r, struct fotos_
 		if (r->cond == 2)
 			ok = n == 0 || (n == 1 && (fl & FOTOS_DBF_TOMBSTONE));
 		else
-			ok = n == 1 && fotos_vclock_compare(&v.clock, &r->expect) == FOTOS_VC_EQUAL;
+			/* the clock of what the writer saw: the one version, or
+			 * for a conflicted key the merge of every version (so a
+			 * writer that read them all can resolve the conflict) */
+			ok = n >= 1 && fotos_vclock_compare(&v.clock, &r->expect) == FOTOS_VC_EQUAL;
 		if (!ok) {
 			*clock = v.clock;
 			return -ECANCELED;
@@ -668,7 +671,9 @@ static int local_write(struct agent *a, const struct write_req *r, struct fotos_
 		return ret;
 	*clock = v.clock;
 	d->writes++;
-	need = others(a) & mesh_seen(a);
+	/* every member: one whose link is down cannot acknowledge, and the
+	 * answer then says "partial" rather than pretend */
+	need = others(a);
 	if (r->ack_all || r->tomb) {
 		struct db_pending *p = fotos_calloc(1, sizeof(*p) + r->klen);
 
@@ -689,11 +694,11 @@ static int local_write(struct agent *a, const struct write_req *r, struct fotos_
 		d->pending = p;
 		*deferred = r->ack_all;
 		for (i = 0; i < FOTOS_MAX_NODES; i++)
-			if (need & mask_of(i))
+			if ((need & mask_of(i)) && a->peers[i].up)
 				send_update(a, i, &v, p->wid, WIRE_DBF_ACK);
 	} else {
 		for (i = 0; i < FOTOS_MAX_NODES; i++)
-			if (need & mask_of(i))
+			if ((need & mask_of(i)) && a->peers[i].up)
 				send_update(a, i, &v, 0, 0);
 	}
 	return 0;
@@ -747,6 +752,31 @@ static void check_pending(struct agent *a)
 		int moved = !a->memb.in_network || a->memb.view.view_id != p->view_id ||
 			    a->now - p->started_ns > limit;
 
+		if (!done && moved && p->tomb && a->memb.in_network) {
+			/* A delete is collected only once every member holds it:
+			 * answer the writer now, then ask the new view's members. */
+			struct dbv v;
+			int i;
+
+			finish_pending(a, p, 0);
+			p->want_all = 0;
+			p->need = others(a);
+			p->acked = 0;
+			p->view_id = a->memb.view.view_id;
+			p->started_ns = a->now;
+			memset(&v, 0, sizeof(v));
+			v.hash = fotos_key_hash(p->key, p->klen);
+			v.key = p->key;
+			v.klen = p->klen;
+			v.clock = p->clock;
+			v.flags = FOTOS_DBF_TOMBSTONE;
+			v.writer = (uint32_t)a->self;
+			for (i = 0; i < FOTOS_MAX_NODES; i++)
+				if ((p->need & mask_of(i)) && a->peers[i].up)
+					send_update(a, i, &v, p->wid, WIRE_DBF_ACK);
+			pp = &p->next;
+			continue;
+		}
 		if (done || moved) {
 			finish_pending(a, p, done);
 			*pp = p->next;
@@ -878,6 +908,21 @@ static void check_cas(struct agent *a, int lost_peer)
 		}
 		pp = &w->next;
 	}
+}
+
+/*
+ * A link to a member of the current view came (back) up without a view
+ * change: what it missed while the link was down is sent again.
+ */
+void db_on_link_up(struct agent *a, int peer)
+{
+	struct db *d = &a->db;
+
+	if (!a->memb.in_network || !(a->memb.view.members & mask_of(peer)) || peer == a->self)
+		return;
+	d->sync[peer].active = 1;
+	d->sync[peer].cursor = 0;
+	d->sync[peer].table_seq = atomic_load_explicit(&d->hdr->seq, memory_order_relaxed);
 }
 
 void db_on_link_down(struct agent *a, int peer)

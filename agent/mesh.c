@@ -234,6 +234,7 @@ static void link_up(struct agent *a, int slot, int peer, uint64_t inc)
 	a->conns[slot].peer = peer;
 	log_info("link to %s up (incarnation %llx)", pname(a, peer), (unsigned long long)inc);
 	memb_link_up(a, peer);
+	db_on_link_up(a, peer);
 	send_status(a, peer);
 }
 

@@ -29,6 +29,13 @@
  * agents' last log lines, and the cluster is recovered or the measurement
  * abandoned: this program never hangs on a cluster that does not converge.
  *
+ * Runs that churn the cluster pass --hold-down-ms 0 when the agent has it
+ * (see hold_off()). The agent binary is copied once into the temporary
+ * directory, so a rebuild during the run cannot change it under us. A killed
+ * agent's listening sockets outlive it for a few ms (its io_uring is torn
+ * down after the process is reaped), so a restart first waits until its
+ * port and control socket are free.
+ *
  * Ports 61000-63999 (above the default ephemeral range), segments
  * /fotos-bench-<pid>-n<i>, control sockets and logs in a temporary
  * directory. Every agent is killed and every name removed at exit, also on

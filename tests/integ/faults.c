@@ -12,8 +12,9 @@
  *   agreement and self-inclusion    (cl_check_history)
  *   full mesh   no node publishes a stable view holding both ends of a cut
  *               link once the cut is older than the grace, timeout + 3
- *               heartbeats + 100 ms (the time to detect it and spread the
- *               word); a node resumed from SIGSTOP gets the same grace
+ *               heartbeats + 300 ms (the time to detect it and spread the
+ *               word, plus room for the scheduling delays of a loaded
+ *               machine and a sanitizer build); a node resumed from SIGSTOP gets the same grace
  *   no split brain (every scenario runs with --arbiter majority): two
  *               primary records valid at the same instant are of one view
  *               or their member sets intersect; and no node is primary
@@ -27,6 +28,7 @@
  * usage: faults [SCENARIO...] [--seconds N] [--seed S]
  *        (no scenario: all; --seconds and --seed are for soak: 60 s and a
  *        seed from the clock by default; the seed is printed)
+ *        FAULTS_HISTORY=1 prints the history of passing scenarios too.
  */
 #define CL_MAX_REC	200000
 #include "cluster.h"
@@ -37,9 +39,15 @@
 #define FX_MAX_CUTS	50000
 #define FX_MAX_PEV	8192
 
-/* Timings of every scenario: fast enough that a 200 ms cut is detected. */
+/* Timings of every scenario: fast enough that a 200 ms cut is detected,
+ * and a timeout that rides out the 100+ ms scheduling stalls of a loaded
+ * two-core machine (which are real failures at a 100 ms timeout). */
 #define HB_MS		20
-#define TO_MS		100
+#define TO_MS		150
+/* The grace of the full-mesh and split-brain rules is timeout + 3
+ * heartbeats + this: detection, gossip, and the scheduling delays of a
+ * loaded machine (the recorder reads late when it is starved). */
+#define GRACE_MARGIN_MS	300
 
 enum { PEV_START, PEV_KILL, PEV_STOP, PEV_CONT };
 
@@ -69,16 +77,40 @@ static struct {
 	double t_end;
 } fx;
 
-/* The whole history and the agents' logs (stdout first, for the order). */
+/* The whole history and the agents' logs (stdout first, for the order),
+ * and how often the agents saw their own loop stall: a loaded machine
+ * delays heartbeats, which the peers rightly take for a failure. */
 static void dump(struct cluster *cl)
 {
+	int i, stalls = 0, longest = 0;
+
 	fflush(stdout);
 	cl_dump(cl);
+	for (i = 0; i < cl->n; i++) {
+		FILE *f = fopen(cl->node[i].log, "r");
+		char line[512];
+
+		while (f && fgets(line, sizeof(line), f)) {
+			const char *p = strstr(line, "loop stalled for ");
+			int ms;
+
+			if (p && sscanf(p, "loop stalled for %d", &ms) == 1) {
+				stalls++;
+				if (ms > longest)
+					longest = ms;
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+	if (stalls)
+		fprintf(stderr, "note: the agents logged %d stalls of their own loop (the longest "
+			"%d ms; timeout %u ms): the machine was busy\n", stalls, longest, cl->to);
 }
 
 static double grace_s(const struct cluster *cl)
 {
-	return (cl->to + 3.0 * cl->hb + 100.0) / 1000.0;
+	return (cl->to + 3.0 * cl->hb + GRACE_MARGIN_MS) / 1000.0;
 }
 
 /* ---- the network: iptables in our own namespace ------------------------ */
@@ -444,10 +476,10 @@ static int check_full_mesh(struct cluster *cl, const int *next)
 				fprintf(stderr, "FULL MESH broken: n%d published a stable view of %s "
 					"(view %016llx, recorded at %.3f) that was still its view at "
 					"%.3f, but the link n%d-n%d has been cut since %.3f: %.0f ms past "
-					"the grace of %.0f ms (timeout + 3 heartbeats + 100 ms)\n",
+					"the grace of %.0f ms (timeout + 3 heartbeats + %d ms)\n",
 					r->node, mtext(r->members), (unsigned long long)r->view_id, r->t,
 					lo, x->a, x->b, x->t0, (lo - x->t0 - grace) * 1000 + 0.5,
-					grace * 1000);
+					grace * 1000, GRACE_MARGIN_MS);
 				print_slice(cl, cl_all(cl->n), x->t0 - 0.5, hi + 0.5);
 				bad++;
 			}
@@ -545,6 +577,8 @@ static void fx_finish(struct cluster *cl)
 	free(next);
 	if (bad)
 		FAIL("%d violation(s) of full mesh / no split brain (the history is above)", bad);
+	if (getenv("FAULTS_HISTORY"))
+		dump(cl);		/* asked for: the history of a passing run */
 	cl_finish(cl);			/* agreement, self-inclusion; cleans up */
 	fx.cl = NULL;
 }
@@ -688,10 +722,11 @@ static double first_stable_with(struct cluster *cl, int node, int member, double
 #define HOLD_MS		500	/* --hold-down-ms of the short scenarios */
 #define HOLD_STR	"500"
 #define DEFAULT_HOLD_MS	1000	/* the agent's default hold-down */
-#define FORM_MS		5000	/* bound: a fresh cluster forms one network */
-#define REMOVE_MS	1500	/* bound: a cut member is removed (timeout 100 ms) */
+#define FORM_MS		8000	/* bound: a fresh cluster forms one network */
+#define REMOVE_MS	1500	/* bound: a cut member is removed (timeout 150 ms) */
 #define HEAL_MS		8000	/* bound: one network again after the fault is lifted */
 #define HOLD_FAULT_MS	2000	/* how long the simple faults stay in place */
+#define SETTLE_MS	300	/* a network counts as settled after this long unchanged */
 
 /*
  * A cut between a and b: either end may go (both see the cut first-hand;
@@ -725,15 +760,36 @@ static int removed_end(struct cluster *cl, int a, int b, int bound_ms, double si
 	}
 }
 
+/*
+ * Start every node; wait for one network of all that stays as it is (no
+ * node publishes anything) for SETTLE_MS, so a fault meets a settled
+ * network and not the tail of the start.
+ */
 static void start_all(struct cluster *cl)
 {
-	int i;
+	uint64_t all = cl_all(cl->n);
+	int i, nrec;
 
 	for (i = 0; i < cl->n; i++)
 		fx_start(i);
-	expect_view(cl, cl_all(cl->n), cl_all(cl->n), FORM_MS, 0, "start: one network of all");
-	expect_primary(cl, cl_all(cl->n), 1, "start");
-	th_sleep_ms(200);
+	for (;;) {
+		expect_view(cl, all, all, FORM_MS, 0, "start: one network of all");
+		pthread_mutex_lock(&cl->mu);
+		nrec = cl->nrec;
+		pthread_mutex_unlock(&cl->mu);
+		th_sleep_ms(SETTLE_MS);
+		pthread_mutex_lock(&cl->mu);
+		i = cl->nrec == nrec;
+		pthread_mutex_unlock(&cl->mu);
+		if (i && cl_wait_view(cl, all, all, 0) >= 0)
+			break;
+		if (cl_now(cl) > FORM_MS / 1000.0) {
+			dump(cl);
+			FAIL("start: the network of all did not stay settled for %d ms", SETTLE_MS);
+		}
+		printf("  (the network changed again during the settle time: waiting)\n");
+	}
+	expect_primary(cl, all, 1, "start");
 }
 
 /*
@@ -842,6 +898,8 @@ static void isolate(void)
 #define FLAP_SECONDS	30
 #define CHURN_CHANGES	3	/* bound: view changes of a healthy node in a bad-link fault */
 #define CHURN_UNSTABLE	3	/* bound: unstable episodes of a healthy node */
+#define REJOIN_SLACK_MS	3000	/* bound: back this long after the hold-down ends (the
+				 * link's redial back-off, the join) */
 
 /*
  * The no-churn rule: n1<->n4 cut and restored every 200 ms for 30 s, with
@@ -886,9 +944,17 @@ static void flapping(void)
 			"30 s of flapping");
 	expect_view(&cl, all, all, HEAL_MS, t_end, "steady: n4 back, one network of all");
 	t_back = first_stable_with(&cl, 0, 4, t_end) - t_end;
-	printf("  n4 back %.0f ms after the link became steady (hold-down %d ms)\n",
-	       t_back * 1000, DEFAULT_HOLD_MS);
-	CHECK_GE(t_back * 1000, DEFAULT_HOLD_MS - 50);
+	printf("  n4 back %.0f ms after the link became steady (hold-down %d ms, bound %d ms)\n",
+	       t_back * 1000, DEFAULT_HOLD_MS, DEFAULT_HOLD_MS + REJOIN_SLACK_MS);
+	fflush(stdout);
+	if (t_back * 1000 < DEFAULT_HOLD_MS - 50 ||
+	    t_back * 1000 > DEFAULT_HOLD_MS + REJOIN_SLACK_MS) {
+		dump(&cl);
+		print_slice(&cl, cl_all(5), t_end - 1, t_end + t_back + 0.5);
+		FAIL("n4 rejoined %.0f ms after the link became steady: want between the "
+		     "hold-down (%d ms) and the hold-down + %d ms", t_back * 1000,
+		     DEFAULT_HOLD_MS, REJOIN_SLACK_MS);
+	}
 	fx_finish(&cl);
 }
 
