@@ -76,6 +76,7 @@ struct peer {
 	int have_st;		/* st received on the current link */
 	uint64_t ups, downs;	/* link flaps, for `peers` */
 	uint64_t up_since_ns;	/* when the current link came up */
+	uint64_t mismatch_ns;	/* since when it reports a view other than ours */
 	/* hold-down of a flapping node (see memb.c) */
 	uint32_t removals;	/* times removed lately */
 	uint64_t removed_inc;	/* incarnation it had when last removed */
@@ -231,6 +232,7 @@ struct agent {
 	uint64_t now;			/* CLOCK_MONOTONIC ns, updated each loop turn */
 	uint64_t tick_ns;
 	uint64_t last_tick_ns;
+	int tick_due;			/* the timer fired: run tick() after the batch */
 	uint64_t stalls;		/* ticks that came far too late (paused) */
 	int stop;
 	int dirty;			/* membership must be re-evaluated */

@@ -9,6 +9,7 @@
  * sends can change the membership.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,11 +65,22 @@ int ctl_init(struct agent *a)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* A socket file nobody answers on is left over from a dead agent. */
+	/* A socket file nobody answers on is left over from a dead agent (one
+	 * killed a moment ago may still accept connections: ask it). */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		close(fd);
-		return -EADDRINUSE;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char buf[16];
+
+		if (write(fd, "ping\n", 5) == 5 && poll(&p, 1, 500) == 1 &&
+		    read(fd, buf, sizeof(buf)) > 0 && !strncmp(buf, "ok", 2)) {
+			close(fd);
+			return -EADDRINUSE;
+		}
 	}
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
 		ret = -errno;

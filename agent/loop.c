@@ -321,6 +321,34 @@ static void conn_start(struct agent *a, int slot)
 	arm_send(a, slot);
 }
 
+/*
+ * The periodic work: heartbeats, failure detection, timers of the
+ * procedures, the liveness tick. Run after a batch of completions.
+ */
+static void tick(struct agent *a)
+{
+	/* A tick far too late means this process was paused (SIGSTOP,
+	 * swapped, a VM stall). The silence of the links is then ours,
+	 * not theirs: what they sent is waiting in the socket buffers.
+	 * Do not judge them this round; read first. */
+	if (a->last_tick_ns && a->now - a->last_tick_ns >
+	    (uint64_t)a->conf.timeout_ms * 1000000ull / 2) {
+		int i;
+
+		a->stalls++;
+		log_warn("loop stalled for %llu ms (paused?): not judging links this round",
+			 (unsigned long long)((a->now - a->last_tick_ns) / 1000000ull));
+		for (i = 0; i < MAX_CONNS; i++)
+			a->conns[i].last_rx_ns = a->now;
+	}
+	a->last_tick_ns = a->now;
+	mesh_tick(a);
+	memb_tick(a);
+	pub_heartbeat(a);
+	db_tick(a);
+	persist_tick(a);
+}
+
 static void dispatch(struct agent *a, struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
@@ -331,26 +359,9 @@ static void dispatch(struct agent *a, struct io_uring_cqe *cqe)
 	struct conn *c;
 
 	if (op == OP_TICK) {
-		/* A tick far too late means this process was paused (SIGSTOP,
-		 * swapped, a VM stall). The silence of the links is then ours,
-		 * not theirs: what they sent is waiting in the socket buffers.
-		 * Do not judge them this round; read first. */
-		if (a->last_tick_ns && a->now - a->last_tick_ns >
-		    (uint64_t)a->conf.timeout_ms * 1000000ull / 2) {
-			int i;
-
-			a->stalls++;
-			log_warn("loop stalled for %llu ms (paused?): not judging links this round",
-				 (unsigned long long)((a->now - a->last_tick_ns) / 1000000ull));
-			for (i = 0; i < MAX_CONNS; i++)
-				a->conns[i].last_rx_ns = a->now;
-		}
-		a->last_tick_ns = a->now;
-		mesh_tick(a);
-		memb_tick(a);
-		pub_heartbeat(a);
-		db_tick(a);
-		persist_tick(a);
+		/* Run after the rest of this batch of completions, so that what
+		 * the links delivered is read before their silence is judged. */
+		a->tick_due = 1;
 		arm_tick(a);
 		return;
 	}
@@ -507,6 +518,10 @@ int loop_run(struct agent *a)
 			n++;
 		}
 		io_uring_cq_advance(&a->ring, n);
+		if (a->tick_due) {
+			a->tick_due = 0;
+			tick(a);
+		}
 		if (a->dirty) {
 			a->dirty = 0;
 			memb_evaluate(a);

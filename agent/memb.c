@@ -269,8 +269,10 @@ static void install(struct agent *a, const struct proposal *pr)
 	mb->backoff_ms = a->conf.retry_min_ms;
 	mb->need_since_ns = 0;
 	/* Gossip from before this view says nothing about it: wait for fresh. */
-	for (i = 0; i < a->conf.nnodes; i++)
+	for (i = 0; i < a->conf.nnodes; i++) {
 		a->peers[i].have_st = 0;
+		a->peers[i].mismatch_ns = 0;
+	}
 	log_info("view epoch %llu id %016llx members %s (by %s)",
 		 (unsigned long long)mb->view.epoch, (unsigned long long)mb->view.view_id,
 		 mtext(a, mb->view.members), nname(a, p->pid.proposer));
@@ -423,8 +425,11 @@ static int64_t to_remove(struct agent *a, uint64_t *firsthand)
 	uint64_t members = mb->view.members, out = 0, rest;
 	int i, j;
 
+	uint64_t grace = (uint64_t)a->conf.timeout_ms * 1000000ull;
+	int fresh = 0, confirm = 0, stuck = 0;
+
 	for (i = 0; i < (int)a->conf.nnodes; i++) {
-		const struct peer *p = &a->peers[i];
+		struct peer *p = &a->peers[i];
 
 		if (!(members & mask_of(i)) || i == a->self)
 			continue;
@@ -440,6 +445,27 @@ static int64_t to_remove(struct agent *a, uint64_t *firsthand)
 		}
 		if (p->st.epoch > mb->view.epoch && !(p->st.members & mask_of(a->self)))
 			return -1;
+		/* A member that keeps reporting another view of ours (older,
+		 * or a sibling of the same epoch) never got our view's commit. */
+		fresh++;
+		if (p->st.view_id == mb->view.view_id) {
+			confirm++;
+			p->mismatch_ns = 0;
+		} else if (p->st.epoch <= mb->view.epoch) {
+			if (!p->mismatch_ns)
+				p->mismatch_ns = a->now;
+			else if (a->now - p->mismatch_ns > grace) {
+				stuck++;
+				out |= mask_of(i);
+			}
+		}
+	}
+	/* Nobody confirms our view for a whole timeout: it is ours alone (we
+	 * committed, our COMMITs were lost when we stalled). Leave it. */
+	if (fresh && !confirm && stuck == fresh) {
+		log_warn("no member confirms view %016llx after %u ms: leaving it",
+			 (unsigned long long)mb->view.view_id, a->conf.timeout_ms);
+		return -1;
 	}
 	*firsthand = out;
 	rest = members & ~out;

@@ -82,7 +82,20 @@ int mesh_init(struct agent *a)
 	if (fd < 0)
 		return fd;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&me->addr, me->addrlen) < 0 || listen(fd, 128) < 0) {
+	/* A predecessor killed a moment ago may hold the port a little longer
+	 * (the kernel tears its io_uring down asynchronously): wait for it. */
+	for (i = 0; bind(fd, (const struct sockaddr *)&me->addr, me->addrlen) < 0; i++) {
+		int err = -errno;
+
+		if (err != -EADDRINUSE || i >= 100) {
+			close(fd);
+			return err;
+		}
+		if (i == 0)
+			log_info("%s in use: waiting up to 2 s for it", me->addr_text);
+		usleep(20000);
+	}
+	if (listen(fd, 128) < 0) {
 		int err = -errno;
 
 		close(fd);

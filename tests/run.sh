@@ -132,13 +132,16 @@ if [ -x "$B/tests/stress/torn" ]; then
 	if [ "$SAN" = tsan ]; then
 		run_test torn--threads "$B/tests/stress/torn" --threads
 	fi
+else
+	skip_test torn "not built"
+fi
 if [ -x "$B/tests/stress/torn_db" ]; then
 	run_test torn_db "$B/tests/stress/torn_db"
 	if [ "$SAN" = tsan ]; then
 		run_test torn_db--threads "$B/tests/stress/torn_db" --threads
 	fi
 else
-	skip_test torn "not built"
+	skip_test torn_db "not built"
 fi
 
 # Fuzz corpus replays: replay_fuzz_X reads tests/fuzz/corpus/fuzz_X/.

@@ -351,14 +351,16 @@ void f_post(void)
 			now.outflag[k] = !h_removed && h_out;
 		}
 	}
-	/* convergence: every live node stable and idle in a view whose members
-	 * are live, installed the same view and see each other; one view for
-	 * all if the live nodes see each other. */
+	/* convergence: every live node idle; one in a network is stable in a
+	 * view whose members are live, installed the same view and see each
+	 * other; and if the live nodes all see each other, all are in one view
+	 * (a node that cannot see every member of a network stays outside:
+	 * that is the FOTOS rule, not a failure to converge). */
 	now.convd = 1;
 	for (k = 0; k < N; k++) {
 		if (!now.alive[k])
 			continue;
-		if (!now.vw[k] || now.st[k] != 3 || C_BUSY(k))
+		if (C_BUSY(k) || (now.vw[k] && now.st[k] != 3))
 			now.convd = 0;
 		for (j = 0; j < N; j++) {
 			if (j == k)
@@ -373,7 +375,7 @@ void f_post(void)
 	if (clique)
 		for (k = 0; k < N; k++)
 			for (j = 0; j < N; j++)
-				if (now.alive[k] && now.alive[j] && now.vw[k] != now.vw[j])
+				if (now.alive[k] && now.alive[j] && (!now.vw[k] || now.vw[k] != now.vw[j]))
 					now.convd = 0;
 }
 }
@@ -473,6 +475,7 @@ inline install(i, p) {
 		fi;
 		gmem[i] = tmem[p];
 #endif
+		printf("MSC: node %d installs pid %d members %d\n", i, p, tmem[p]);
 		vw[i] = p;
 		committed[i] = committed[i] | PB(p);
 		grace[i] = 0;
@@ -490,6 +493,7 @@ inline install(i, p) {
 inline abort_mine(i) {
 	if
 	:: mine[i] != 0 ->
+		printf("MSC: node %d aborts its pid %d\n", i, mine[i]);
 		for (a_k : 0 .. N - 1) {
 			if
 			:: a_k != i && (tmem[mine[i]] & B(a_k)) -> send(i, a_k, ABORT, mine[i], 0, 0)
@@ -522,6 +526,7 @@ inline check_mesh(p) {
 
 /* memb.c: commit_mine() */
 inline commit_mine(i) {
+	printf("MSC: node %d commits pid %d\n", i, mine[i]);
 	check_mesh(mine[i]);
 	for (a_k : 0 .. N - 1) {
 		if
@@ -581,6 +586,7 @@ inline start_query(i) {
 
 /* memb.c: become_removed() */
 inline become_removed(i) {
+	printf("MSC: node %d learns it was removed\n", i);
 	abort_mine(i);
 	if
 	:: lck[i] -> unlock(i, 1)
@@ -595,6 +601,7 @@ inline become_removed(i) {
 
 /* memb.c: leave_for_merge() */
 inline leave_for_merge(i) {
+	printf("MSC: node %d leaves its network to merge\n", i);
 	vw[i] = 0;
 	st[i] = JOINING;
 	grace[i] = 0;
@@ -687,6 +694,7 @@ inline do_propose(i) {
 	}
 	mine[i] = h_p;
 	yes[i] = 0;
+	printf("MSC: node %d proposes pid %d kind %d members %d\n", i, h_p, h_kind, h_mem);
 	if
 	:: (h_mem & ~B(i)) == 0 -> commit_mine(i)
 	:: else ->
@@ -856,6 +864,7 @@ inline memb_link_down(i, k) {
 /* mesh.c: mesh_on_close() for the data link of i to k (i's end). The
  * close is a FIN in the stream to k, after the data (conn_close()). */
 inline end_down(i, k) {
+	printf("MSC: node %d link to %d down\n", i, k);
 	up[i].v[k] = 0;
 	hst[i].v[k] = 0;
 	qs[i].v[k] = Q_NONE;
@@ -879,6 +888,7 @@ inline end_up(i, k) {
 
 /* mesh.c: mesh_on_data(): one message from k at i */
 inline receive(i, k) {
+	printf("MSC: node %d <- %d %e pid %d arg %d\n", i, k, h_t, h_x, h_y);
 	if
 	:: h_t == STATUS ->
 		pvw[i].v[k] = h_x;
@@ -1013,6 +1023,7 @@ end:	do
 		:: up[h].v[l] -> end_down(h, l) \
 		:: else \
 		fi; \
+		printf("MSC: link %d-%d up\n", l, h); \
 		flush(l, h); flush(h, l); \
 		end_up(h, l); end_up(l, h); \
 		send_status(h, l); send_status(l, h); \
@@ -1020,18 +1031,19 @@ end:	do
 /* a cut of one direction (both: two steps of budget, or CUT2) */
 #define CUT1(a, b) \
 	:: atomic { a < N && b < N && !fstop && faults < MAXF && !cut[a].v[b] -> \
-		faults++; cut[a].v[b] = 1; post() } \
+		faults++; cut[a].v[b] = 1; printf("MSC: cut %d->%d (in flight kept)\n", a, b); post() } \
 	:: atomic { a < N && b < N && !fstop && faults < MAXF && !cut[a].v[b] -> \
-		faults++; cut[a].v[b] = 1; flush(a, b); post() }
+		faults++; cut[a].v[b] = 1; flush(a, b); printf("MSC: cut %d->%d (in flight lost)\n", a, b); post() }
 #define CUT2(a, b) \
 	:: atomic { b < N && !fstop && faults < MAXF && !cut[a].v[b] && !cut[b].v[a] -> \
-		faults++; cut[a].v[b] = 1; cut[b].v[a] = 1; flush(a, b); flush(b, a); post() }
+		faults++; cut[a].v[b] = 1; cut[b].v[a] = 1; flush(a, b); flush(b, a); \
+		printf("MSC: cut %d<->%d\n", a, b); post() }
 #define HEAL(a, b) \
 	:: atomic { a < N && b < N && !fstop && cut[a].v[b] -> cut[a].v[b] = 0; post() }
 /* kill -9: the kernel sends FIN on every link; a vanished host does not */
 #define CRASH(k) \
 	:: atomic { k < N && !fstop && faults < MAXF && alive[k] -> \
-		faults++; \
+		faults++; printf("MSC: node %d killed (FIN sent)\n", k); \
 		for (e_j : 0 .. N - 1) { \
 			if \
 			:: e_j != k && up[k].v[e_j] && alive[e_j] && up[e_j].v[k] && !cut[k].v[e_j] -> \
@@ -1042,12 +1054,12 @@ end:	do
 		} \
 		alive[k] = 0; node_init(k); st[k] = 0; post() } \
 	:: atomic { k < N && !fstop && faults < MAXF && alive[k] -> \
-		faults++; \
+		faults++; printf("MSC: host of node %d vanished\n", k); \
 		for (e_j : 0 .. N - 1) { flush(e_j, k) } \
 		alive[k] = 0; node_init(k); st[k] = 0; post() }
 #define RESTART(k) \
 	:: atomic { k < N && !fstop && !alive[k] && inc[k] < MAXINC -> \
-		inc[k]++; alive[k] = 1; node_init(k); evaluate(k); post() }
+		inc[k]++; printf("MSC: node %d restarts\n", k); alive[k] = 1; node_init(k); evaluate(k); post() }
 
 active proctype env()
 {
