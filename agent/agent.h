@@ -49,6 +49,7 @@ struct conn {
 	int closing;
 	int connected;
 	int close_after_send;	/* close once the queued reply is sent */
+	int watched;		/* in the epoll set (being read) */
 	int peer;		/* node index once known, else -1 */
 	uint64_t peer_inc;	/* incarnation from its HELLO */
 	int hello_done;		/* we received a valid HELLO */
@@ -228,6 +229,7 @@ struct agent {
 	struct db db;
 	struct persist persist;
 	int listen_fd, ctl_fd;
+	int epfd;			/* every connection being read (see loop.c) */
 	int listen_slot, ctl_slot;	/* pseudo connections for the accept ops */
 	uint64_t now;			/* CLOCK_MONOTONIC ns, updated each loop turn */
 	uint64_t tick_ns;
@@ -257,6 +259,7 @@ int loop_run(struct agent *a);
 void loop_fini(struct agent *a);
 int conn_alloc(struct agent *a, enum conn_kind kind, int fd);
 void conn_close(struct agent *a, int slot);
+void conn_stop_reading(struct agent *a, int slot);
 int conn_send(struct agent *a, int slot, const void *data, uint32_t len);
 int conn_connect(struct agent *a, int slot, const struct sockaddr *sa, socklen_t len);
 

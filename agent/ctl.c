@@ -299,5 +299,6 @@ void ctl_on_data(struct agent *a, int slot)
 		/* The reply is queued; drop the rest and close once sent. */
 		c->rlen = 0;
 		c->close_after_send = 1;
+		conn_stop_reading(a, slot);
 	}
 }

@@ -9,6 +9,9 @@
  * touch a newer connection; its generation in the user_data double-checks.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,7 +27,7 @@ enum op {
 	OP_CTL_ACCEPT,
 	OP_CONNECT,
 	OP_LINK_TIMEOUT,
-	OP_RECV,
+	OP_EPOLL,
 	OP_SEND,
 	OP_CANCEL,
 	OP_TICK,
@@ -68,19 +71,49 @@ static struct io_uring_sqe *get_sqe(struct agent *a)
 	return sqe;
 }
 
-static void arm_recv(struct agent *a, int slot)
+/*
+ * Receiving. The ring watches one epoll set (a multishot poll on its fd)
+ * that holds every connection; a ready connection is read with recv().
+ * Why not an io_uring recv per socket: a pending request holds a reference
+ * to its socket, so when this process is killed the kernel closes the
+ * socket only when it tears the ring down, a timer tick later (about 4 ms
+ * here) - and that delay is every peer's fail-over time. An epoll set holds
+ * no reference: the peers see the close at once.
+ */
+static void arm_epoll(struct agent *a)
 {
-	struct conn *c = &a->conns[slot];
-	struct io_uring_sqe *sqe;
+	struct io_uring_sqe *sqe = get_sqe(a);
 
-	if (c->closing || c->close_after_send || c->rlen >= c->rcap)
-		return;
-	sqe = get_sqe(a);
 	if (!sqe)
 		return;
-	io_uring_prep_recv(sqe, c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
-	io_uring_sqe_set_data64(sqe, udata((unsigned)slot, c->gen, OP_RECV));
-	c->pending++;
+	io_uring_prep_poll_multishot(sqe, a->epfd, POLLIN);
+	io_uring_sqe_set_data64(sqe, udata(SLOT_NONE, 0, OP_EPOLL));
+}
+
+static void watch_recv(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	int fl = fcntl(c->fd, F_GETFL);
+
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(c->fd, F_SETFL, fl | O_NONBLOCK);
+	ev.data.u64 = ((uint64_t)c->gen << 32) | (uint32_t)slot;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		log_err("epoll_ctl(ADD) on connection %d: %s", slot, strerror(errno));
+	else
+		c->watched = 1;
+}
+
+/* Stop reading a connection (closing, or closing once its reply is sent). */
+void conn_stop_reading(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+
+	if (c->watched) {
+		epoll_ctl(a->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		c->watched = 0;
+	}
 }
 
 static void arm_send(struct agent *a, int slot)
@@ -184,10 +217,9 @@ void conn_close(struct agent *a, int slot)
 	if (c->kind == CONN_FREE || c->closing)
 		return;
 	c->closing = 1;
-	if (c->kind == CONN_CTL)
-		;	/* nothing to tell */
-	else
-		mesh_on_close(a, slot);
+	conn_stop_reading(a, slot);
+	if (c->kind != CONN_CTL)
+		mesh_on_close(a, slot);	/* a peer link is down now */
 	shutdown(c->fd, SHUT_RDWR);
 	if (c->pending == 0) {
 		conn_release(a, slot);
@@ -263,26 +295,59 @@ int conn_connect(struct agent *a, int slot, const struct sockaddr *sa, socklen_t
 	return 0;
 }
 
-static void on_recv(struct agent *a, int slot, int res)
+/* A watched connection is readable: read what is there (a bounded number
+ * of times, so one busy peer cannot starve the others). */
+static void on_readable(struct agent *a, int slot)
 {
 	struct conn *c = &a->conns[slot];
+	int round;
 
-	if (c->closing)
-		return;
-	if (res <= 0) {
-		if (res < 0 && res != -ECONNRESET)
-			log_debug("conn %d: recv: %s", slot, strerror(-res));
-		conn_close(a, slot);
-		return;
+	for (round = 0; round < 8 && !c->closing && c->watched; round++) {
+		ssize_t n;
+
+		if (c->rlen >= c->rcap) {
+			/* cannot happen: handlers consume every whole frame/line */
+			log_err("connection %d: receive buffer full: closing", slot);
+			conn_close(a, slot);
+			return;
+		}
+		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			if (n < 0 && errno != ECONNRESET)
+				log_debug("conn %d: recv: %s", slot, strerror(errno));
+			conn_close(a, slot);
+			return;
+		}
+		c->rlen += (uint32_t)n;
+		c->last_rx_ns = a->now;
+		if (c->kind == CONN_CTL)
+			ctl_on_data(a, slot);
+		else
+			mesh_on_data(a, slot);
 	}
-	c->rlen += (uint32_t)res;
-	c->last_rx_ns = a->now;
-	if (c->kind == CONN_CTL)
-		ctl_on_data(a, slot);
-	else
-		mesh_on_data(a, slot);
-	if (!c->closing)
-		arm_recv(a, slot);
+}
+
+/* Drain the epoll set after the ring said it is readable. */
+static void on_epoll(struct agent *a)
+{
+	struct epoll_event evs[64];
+	int n, i, rounds = 0;
+
+	do {
+		n = epoll_wait(a->epfd, evs, 64, 0);
+		for (i = 0; i < n; i++) {
+			unsigned int slot = (uint32_t)evs[i].data.u64;
+			uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
+
+			if (slot < MAX_CONNS && a->conns[slot].kind != CONN_FREE &&
+			    a->conns[slot].gen == gen && a->conns[slot].watched)
+				on_readable(a, (int)slot);
+		}
+	} while (n == 64 && ++rounds < 16);
 }
 
 static void on_send(struct agent *a, int slot, int res)
@@ -317,7 +382,7 @@ static void on_send(struct agent *a, int slot, int res)
 static void conn_start(struct agent *a, int slot)
 {
 	a->conns[slot].connected = 1;
-	arm_recv(a, slot);
+	watch_recv(a, slot);
 	arm_send(a, slot);
 }
 
@@ -365,6 +430,12 @@ static void dispatch(struct agent *a, struct io_uring_cqe *cqe)
 		arm_tick(a);
 		return;
 	}
+	if (op == OP_EPOLL) {
+		on_epoll(a);
+		if (!(cqe->flags & IORING_CQE_F_MORE) && !a->stop)
+			arm_epoll(a);	/* the kernel ended the multishot: again */
+		return;
+	}
 	if (op == OP_LOG_WRITE) {
 		persist_on_write(a, res);
 		return;
@@ -404,9 +475,6 @@ static void dispatch(struct agent *a, struct io_uring_cqe *cqe)
 		break;
 	case OP_LINK_TIMEOUT:
 	case OP_CANCEL:
-		break;
-	case OP_RECV:
-		on_recv(a, (int)slot, res);
 		break;
 	case OP_SEND:
 		on_send(a, (int)slot, res);
@@ -468,6 +536,9 @@ int loop_init(struct agent *a)
 	ret = io_uring_queue_init(512, &a->ring, 0);
 	if (ret < 0)
 		return ret;
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->epfd < 0)
+		return -errno;
 	/* A tick of half the smaller of the heartbeat and a fifth of the
 	 * timeout: heartbeats go out on time and a silent link is noticed
 	 * within 10% of the timeout. */
@@ -492,6 +563,7 @@ int loop_run(struct agent *a)
 {
 	a->now = now_ns();
 	arm_tick(a);
+	arm_epoll(a);
 	arm_accept(a, a->listen_fd, OP_ACCEPT);
 	if (a->ctl_fd >= 0)
 		arm_accept(a, a->ctl_fd, OP_CTL_ACCEPT);
@@ -546,4 +618,6 @@ void loop_fini(struct agent *a)
 			a->conns[i].kind = CONN_FREE;
 		}
 	io_uring_queue_exit(&a->ring);
+	if (a->epfd >= 0)
+		close(a->epfd);
 }
