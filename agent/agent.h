@@ -78,6 +78,8 @@ struct peer {
 	uint64_t ups, downs;	/* link flaps, for `peers` */
 	uint64_t up_since_ns;	/* when the current link came up */
 	uint64_t mismatch_ns;	/* since when it reports a view other than ours */
+	uint64_t down_ns;	/* when the link last went down */
+	uint64_t st_rx_ns;	/* when st was received */
 	/* hold-down of a flapping node (see memb.c) */
 	uint32_t removals;	/* times removed lately */
 	uint64_t removed_inc;	/* incarnation it had when last removed */
@@ -260,6 +262,7 @@ void loop_fini(struct agent *a);
 int conn_alloc(struct agent *a, enum conn_kind kind, int fd);
 void conn_close(struct agent *a, int slot);
 void conn_stop_reading(struct agent *a, int slot);
+void loop_flush(struct agent *a);	/* submit what is queued now */
 int conn_send(struct agent *a, int slot, const void *data, uint32_t len);
 int conn_connect(struct agent *a, int slot, const struct sockaddr *sa, socklen_t len);
 

@@ -991,7 +991,8 @@ static void pump_sync(struct agent *a)
 		}
 		if (s->cursor > d->mask) {
 			s->active = 0;
-			log_info("database sent to %s", a->conf.nodes[i].name);
+			if (atomic_load_explicit(&d->hdr->used, memory_order_relaxed))
+				log_info("database sent to %s", a->conf.nodes[i].name);
 		}
 	}
 }

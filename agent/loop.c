@@ -516,6 +516,11 @@ void loop_submit_log_fsync(struct agent *a, int fd)
 	io_uring_sqe_set_data64(sqe, udata(SLOT_NONE, 0, OP_LOG_FSYNC));
 }
 
+void loop_flush(struct agent *a)
+{
+	io_uring_submit(&a->ring);
+}
+
 /* Called by mesh/ctl for accepted sockets: they are connected already. */
 void loop_start_conn(struct agent *a, int slot);
 void loop_start_conn(struct agent *a, int slot)

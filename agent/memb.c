@@ -276,7 +276,8 @@ static void install(struct agent *a, const struct proposal *pr)
 	log_info("view epoch %llu id %016llx members %s (by %s)",
 		 (unsigned long long)mb->view.epoch, (unsigned long long)mb->view.view_id,
 		 mtext(a, mb->view.members), nname(a, p->pid.proposer));
-	set_state(a, FOTOS_ST_STABLE);
+	/* unstable until every member says it holds the view too */
+	set_state(a, (p->members & ~mask_of(a->self)) ? FOTOS_ST_UNSTABLE : FOTOS_ST_STABLE);
 	a->dirty = 1;
 	pub_all(a);
 	mesh_broadcast_status(a);
@@ -302,6 +303,9 @@ static void commit_mine(struct agent *a)
 	struct memb *mb = &a->memb;
 
 	send_to_mask(a, mb->mine.participants, WIRE_COMMIT, &mb->mine.p.pid);
+	/* Hand the COMMITs to the kernel before anything else: a stall of
+	 * this process from here on must not keep them from the others. */
+	loop_flush(a);
 	mb->proposing = 0;
 	install(a, &mb->mine);
 }
@@ -419,7 +423,25 @@ static int better_network(uint64_t x, uint64_t y)
  * break remaining broken pairs by dropping the node with most broken links
  * (ties: highest index). Returns -1 if this node learned it was removed.
  */
-static int64_t to_remove(struct agent *a, uint64_t *firsthand)
+/* Does a member other than us report, since our link to m went down,
+ * that it still sees m? */
+static int others_still_see(const struct agent *a, int m)
+{
+	int k;
+
+	for (k = 0; k < (int)a->conf.nnodes; k++) {
+		const struct peer *p = &a->peers[k];
+
+		if (k == a->self || k == m || !(a->memb.view.members & mask_of(k)))
+			continue;
+		if (p->up && p->have_st && p->st_rx_ns > a->peers[m].down_ns &&
+		    (p->st.seen & mask_of(m)))
+			return 1;
+	}
+	return 0;
+}
+
+static int64_t to_remove(struct agent *a, uint64_t *firsthand, int *deferred)
 {
 	struct memb *mb = &a->memb;
 	uint64_t members = mb->view.members, out = 0, rest;
@@ -433,6 +455,14 @@ static int64_t to_remove(struct agent *a, uint64_t *firsthand)
 
 		if (!(members & mask_of(i)) || i == a->self)
 			continue;
+		if (!p->up && i < a->self && a->now - p->down_ns < 3 * grace &&
+		    others_still_see(a, i)) {
+			/* Only our link to a lower node broke, and it lives: of a
+			 * broken pair the higher end goes (the same choice every
+			 * node makes from gossip), so we wait to be removed. */
+			*deferred = 1;
+			continue;
+		}
 		if (!p->up || p->incarnation != mb->view.inc[i]) {
 			out |= mask_of(i);
 			continue;
@@ -501,7 +531,8 @@ static void evaluate_member(struct agent *a)
 {
 	struct memb *mb = &a->memb;
 	uint64_t firsthand = 0;
-	int64_t out = to_remove(a, &firsthand);
+	int deferred = 0;
+	int64_t out = to_remove(a, &firsthand, &deferred);
 	uint64_t remain, grace = (uint64_t)a->conf.timeout_ms * 1000000ull;
 	int rumour, i;
 
@@ -513,8 +544,14 @@ static void evaluate_member(struct agent *a)
 		become_removed(a, i);
 		return;
 	}
-	rumour = (mb->locked && mb->lock.p.kind == WIRE_KIND_REMOVE) ||
+	rumour = deferred || (mb->locked && mb->lock.p.kind == WIRE_KIND_REMOVE) ||
 		 (mb->proposing && mb->mine.p.kind == WIRE_KIND_REMOVE);
+	/* Stable (and so primary) only once every member says it holds this
+	 * view: a proposer whose COMMITs were lost never looks agreed. */
+	for (i = 0; i < (int)a->conf.nnodes; i++)
+		if ((mb->view.members & mask_of(i)) && i != a->self &&
+		    !(a->peers[i].have_st && a->peers[i].st.view_id == mb->view.view_id))
+			rumour = 1;
 	set_state(a, out || rumour ? FOTOS_ST_UNSTABLE : FOTOS_ST_STABLE);
 	if (!out) {
 		mb->need_since_ns = 0;
@@ -822,6 +859,10 @@ static void on_vote(struct agent *a, int from, const struct wire_vote *v)
 	if (v->reason != WIRE_VOTE_YES) {
 		snprintf(why, sizeof(why), "%s voted no (reason %u)", nname(a, from), v->reason);
 		abort_mine(a, why);
+		if (v->reason == WIRE_VOTE_HOLD_DOWN && v->detail < 3600000) {
+			/* held down: come back when the hold ends, not later */
+			mb->next_try_ns = a->now + (v->detail + a->conf.heartbeat_ms) * 1000000ull;
+		}
 		return;
 	}
 	mb->mine.yes |= mask_of(from);

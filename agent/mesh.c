@@ -354,6 +354,7 @@ void mesh_on_data(struct agent *a, int slot)
 		if (m.type == WIRE_STATUS) {
 			a->peers[c->peer].st = m.u.status;
 			a->peers[c->peer].have_st = 1;
+			a->peers[c->peer].st_rx_ns = a->now;
 			a->dirty = 1;
 			continue;
 		}
@@ -386,12 +387,15 @@ void mesh_on_close(struct agent *a, int slot)
 		p->up = 0;
 		p->have_st = 0;
 		p->downs++;
+		p->down_ns = a->now;
 		log_info("link to %s down", pname(a, c->peer));
 		db_on_link_down(a, c->peer);
 		/* Redial soon: a link that was up is worth a quick retry. */
 		p->backoff_ms = a->conf.retry_min_ms;
 		backoff(a, p);
 		memb_link_down(a, c->peer);
+		/* tell the others at once: they judge broken pairs by gossip */
+		mesh_broadcast_status(a);
 	}
 }
 
