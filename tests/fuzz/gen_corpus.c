@@ -277,7 +277,8 @@ static void gen_shm(void)
 	map = aligned_alloc(FOTOS_PAGE, 3 * FOTOS_PAGE);
 	memset(map, 0, 3 * FOTOS_PAGE);
 	fill_hdr(map, &l, 1);
-	check_shm(map, len, 0);
+	/* overlapping regions: refused (a waiter count must never land in data) */
+	check_shm(map, len, -EPROTO);
 	put("fuzz_shm", "compact", map, len);
 
 	atomic_store_explicit(&((struct fotos_shm_hdr *)map)->abi, 0, memory_order_relaxed);
@@ -290,12 +291,22 @@ static void gen_shm(void)
 	put("fuzz_shm", "other-major", map, len);
 
 	/* A later minor version with a fifth, unknown region kind. */
-	atomic_store_explicit(&((struct fotos_shm_hdr *)map)->abi, FOTOS_ABI_VERSION | 1,
-			      memory_order_relaxed);
-	((struct fotos_shm_hdr *)map)->nsect = 5;
-	((struct fotos_shm_hdr *)map)->sect[4] = (struct fotos_shm_sect){ 6, 0, FOTOS_PAGE, 64 };
-	check_shm(map, len, 0);
-	put("fuzz_shm", "minor-extra-region", map, len);
+	{
+		struct shm_layout d;
+		uint8_t *m2;
+
+		shm_layout_default(&d);
+		m2 = aligned_alloc(FOTOS_PAGE, d.total_size);
+		memset(m2, 0, d.total_size);
+		fill_hdr(m2, &d, 0);
+		atomic_store_explicit(&((struct fotos_shm_hdr *)m2)->abi, FOTOS_ABI_VERSION | 1,
+				      memory_order_relaxed);
+		((struct fotos_shm_hdr *)m2)->nsect = 5;
+		((struct fotos_shm_hdr *)m2)->sect[4] = (struct fotos_shm_sect){ 6, 0, FOTOS_PAGE, 64 };
+		check_shm(m2, d.total_size, 0);
+		put("fuzz_shm", "minor-extra-region", m2, d.total_size);
+		free(m2);
+	}
 
 	put("fuzz_shm", "header-only", map, sizeof(struct fotos_shm_hdr));
 	free(map);

@@ -9,8 +9,9 @@
  *   MAXSEQ  proposals per incarnation (the pid space is bounded)
  *   MAXF    faults per run (cut one way, cut both ways, crash)
  *   RACES   "early" timer firings / concurrent proposals per run (below)
- * Property selection (one per verification run, see run.sh):
- *   P_AGREE P_SELF P_MESH P_END ; the LTL claim "live" is always compiled.
+ * Property selection at run time: FOTOS_PROPS (bits P_AGREE 1, P_SELF 2,
+ * P_MESH 4, P_END 8; default all); the LTL claim "live" is always compiled
+ * (pan -a -f checks it; -DNOCLAIM leaves it out).
  */
 #ifndef N
 #define N 3
@@ -122,11 +123,17 @@ bit fstop;			/* no more faults, heals or restarts */
 bit want[N], outflag[N], settled, quiet, convd, exhausted;
 int lsig[N];			/* last status announced */
 
-#ifdef P_AGREE
 /* Agreement ghosts: the member set each node installed, and the first
- * member set installed under each view id (pid). */
+ * member set installed under each view id (pid). Zero unless P_AGREE. */
 byte gmem[N], gview[NP];
-#endif
+/* Which properties this run checks, from the environment variable
+ * FOTOS_PROPS (a bit set, below), so one compiled verifier serves all. */
+hidden byte props;
+#define P_AGREE 1
+#define P_SELF 2
+#define P_MESH 4
+#define P_END 8
+#define PSEL(x) ((props & (x)) != 0)
 
 /* scratch, not part of the state */
 hidden byte h_arg, h_t, h_x, h_y, h_z, h_p, h_r, h_seen, h_mem, h_out, h_first, h_rest,
@@ -456,12 +463,13 @@ inline flush(a, b) {
 inline install(i, p) {
 	if
 	:: !(tmem[p] & B(i)) ->
-#ifdef P_SELF
-		assert(false);	/* self: about to install a view without self */
-#endif
-		skip		/* "refusing to install a view without self" */
+		if
+		:: PSEL(P_SELF) -> assert(false)	/* self: a view without self reached install() */
+		:: else
+		fi		/* "refusing to install a view without self" */
 	:: else ->
-#ifdef P_AGREE
+		if
+		:: PSEL(P_AGREE) ->
 		/* agreement: same view id, same member set (and epoch, network) */
 		for (i_k : 0 .. N - 1) {
 			if
@@ -473,8 +481,9 @@ inline install(i, p) {
 		:: gview[p] == 0 -> gview[p] = tmem[p]
 		:: else -> assert(gview[p] == tmem[p])
 		fi;
-		gmem[i] = tmem[p];
-#endif
+		gmem[i] = tmem[p]
+		:: else
+		fi;
 		printf("MSC: node %d installs pid %d members %d\n", i, p, tmem[p]);
 		vw[i] = p;
 		committed[i] = committed[i] | PB(p);
@@ -510,7 +519,8 @@ inline abort_mine(i) {
 
 /* The property "full mesh at the commit decision". */
 inline check_mesh(p) {
-#ifdef P_MESH
+	if
+	:: PSEL(P_MESH) ->
 	for (e_k : 0 .. N - 1) {
 		for (e_j : 0 .. N - 1) {
 			if
@@ -520,8 +530,8 @@ inline check_mesh(p) {
 			fi
 		}
 	}
-#endif
-	skip
+	:: else
+	fi
 }
 
 /* memb.c: commit_mine() */
@@ -1065,6 +1075,7 @@ active proctype env()
 {
 	byte k;
 
+	c_code { { char *e = getenv("FOTOS_PROPS"); props = e ? atoi(e) : 15; } };
 	atomic {
 		for (k : 0 .. N - 1) { alive[k] = 1; inc[k] = 1; node_init(k) }
 		races = RACES;
@@ -1088,7 +1099,6 @@ end:	do
 /* ---------------- properties ---------------- */
 
 
-#ifdef P_END
 /* No invalid end state: when nothing can move any more, every procedure
  * has ended (committed or aborted) on every live node, and the nodes have
  * converged (the safety twin of the LTL property). */
@@ -1098,13 +1108,16 @@ active proctype monitor()
 
 	timeout ->
 	atomic {
-		for (k : 0 .. N - 1) {
-			assert(!alive[k] || (mine[k] == 0 && lck[k] == 0))
-		}
-		assert(convd || exhausted)
+		if
+		:: PSEL(P_END) ->
+			for (k : 0 .. N - 1) {
+				assert(!alive[k] || (mine[k] == 0 && lck[k] == 0))
+			}
+			assert(convd || exhausted)
+		:: else
+		fi
 	}
 }
-#endif
 
 /* Progress: once faults stop, the nodes end converged (see convd). */
 ltl live { <> [] (convd || exhausted) }

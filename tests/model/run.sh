@@ -30,32 +30,34 @@ rm -rf "$BUILD"
 mkdir -p "$BUILD"
 fail=0
 
-# run NAME DEFINES KIND PANFLAGS
-#   KIND: exhaustive | bitstate | ltl | ltl-bitstate
-run() {
-	name=$1 defs=$2 kind=$3 flags=$4
-	dir=$BUILD/$name
+# build NAME DEFINES KIND -> $BUILD/NAME/pan (KIND: exhaustive bitstate ltl ltl-bitstate)
+build() {
+	dir=$BUILD/$1
 	mkdir -p "$dir"
 	cp "$HERE/fotos.pml" "$dir/"
-	ccflags="-O1 -w -DNOREDUCE -DMEMLIM=$MEM"
-	case $kind in
+	ccflags="-O0 -w -DNOREDUCE -DMEMLIM=$MEM"
+	case $3 in
 	exhaustive) ccflags="$ccflags -DSAFETY -DNOCLAIM -DCOLLAPSE" ;;
 	bitstate) ccflags="$ccflags -DSAFETY -DNOCLAIM -DBITSTATE" ;;
 	ltl) ccflags="$ccflags -DCOLLAPSE -DNFAIR=5" ;;
 	ltl-bitstate) ccflags="$ccflags -DBITSTATE -DNFAIR=5" ;;
 	esac
+	(cd "$dir" && $SPIN -a $2 fotos.pml >spin.log 2>&1 &&
+	 $CC $ccflags -o pan pan.c >cc.log 2>&1) ||
+		{ echo "$1: build failed (see $dir)"; cat "$dir/spin.log" "$dir/cc.log" | head -20; return 1; }
+}
+
+# check PROPERTY BUILD PROPBITS KIND PANFLAGS: one verification, one line
+check() {
+	name=$1 dir=$BUILD/$2 bits=$3 kind=$4 flags=$5
+	out=$BUILD/$name.out
 	t0=$(date +%s.%N)
-	if ! (cd "$dir" && $SPIN -a $defs fotos.pml >spin.log 2>&1 &&
-	      $CC $ccflags -o pan pan.c >cc.log 2>&1); then
-		echo "$name: build failed (see $dir)"; cat "$dir/spin.log" "$dir/cc.log" | head -20
-		fail=1
-		return
-	fi
-	(cd "$dir" && ./pan $flags >pan.out 2>&1)
+	(cd "$dir" && mkdir -p "run.$name" && cd "run.$name" &&
+	 FOTOS_PROPS=$bits ../pan $flags >"$out" 2>&1)
 	t1=$(date +%s.%N)
-	states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' "$dir/pan.out" | head -1)
-	depth=$(sed -n 's/.*depth reached \([0-9]*\).*/\1/p' "$dir/pan.out" | head -1)
-	errs=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$dir/pan.out" | head -1)
+	states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' "$out" | head -1)
+	depth=$(sed -n 's/.*depth reached \([0-9]*\).*/\1/p' "$out" | head -1)
+	errs=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$out" | head -1)
 	secs=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
 	res=PASS
 	if [ -z "$errs" ]; then
@@ -64,46 +66,59 @@ run() {
 		res=FAIL
 		case " $XFAIL " in *" $name "*) res=XFAIL ;; esac
 	fi
-	printf '%-8s %-44s %-12s states %-10s depth %-6s time %6ss  %s\n' \
-		"$name" "$defs" "$kind" "${states:-?}" "${depth:-?}" "$secs" "$res"
+	{
+	printf '%-6s %-13s %-34s states %-9s depth %-6s time %6ss  %s\n' \
+		"$name" "$kind" "$CONF" "${states:-?}" "${depth:-?}" "$secs" "$res"
 	if [ "$res" != PASS ]; then
-		grep -E "assertion violated|acceptance cycle|invalid end state|error" "$dir/pan.out" | head -3 | sed 's/^/    /'
-		if ls "$dir"/*.trail >/dev/null 2>&1; then
-			(cd "$dir" && ./pan -r fotos.pml.trail >trail.txt 2>&1)
-			echo "    trail ($dir/trail.txt), message sequence:"
-			grep "MSC:" "$dir/trail.txt" | sed 's/^.*MSC: /      /'
+		grep -E "assertion violated|acceptance cycle|invalid end state|out of memory" "$out" | head -3 | sed 's/^/    /'
+		if [ -f "$dir/run.$name/fotos.pml.trail" ]; then
+			(cd "$dir/run.$name" && cp ../fotos.pml . &&
+			 FOTOS_PROPS=$bits ../pan -r fotos.pml.trail >trail.txt 2>&1)
+			echo "    trail: $dir/run.$name/trail.txt; message sequence (MSC):"
+			grep "MSC:" "$dir/run.$name/trail.txt" | sed 's/^.*MSC: /      /'
 		fi
-		[ "$res" = XFAIL ] || fail=1
 	fi
+	} >"$BUILD/$name.line"
+	[ "$res" = PASS ] || [ "$res" = XFAIL ] || touch "$BUILD/FAILED"
 }
 
 Q="-DN=3 -DMAXINC=2 -DMAXSEQ=3 -DMAXF=1 -DRACES=1"
 F="-DN=3 -DMAXINC=2 -DMAXSEQ=4 -DMAXF=2 -DRACES=2"
-F4="-DN=4 -DMAXINC=1 -DMAXSEQ=4 -DMAXF=1 -DRACES=1"
+F0="-DN=3 -DMAXINC=1 -DMAXSEQ=3 -DMAXF=0 -DRACES=0"
+F4="-DN=4 -DMAXINC=1 -DMAXSEQ=3 -DMAXF=1 -DRACES=1"
 case $MODE in
 quick)
-	echo "model: quick (bitstate, partial coverage: 2^24-bit arrays), N=3"
-	run agree "$Q -DP_AGREE" bitstate "-m300000 -w24"
-	run self "$Q -DP_SELF" bitstate "-m300000 -w24"
-	run mesh "$Q -DP_MESH" bitstate "-m300000 -w24"
-	run end "$Q -DP_END" bitstate "-m300000 -w24"
-	run live "$Q" ltl-bitstate "-a -f -m300000 -w22"
+	echo "model: quick: bitstate (-DBITSTATE, partial coverage), N=3, 1 fault, 1 restart, 1 race"
+	CONF="N=3 inc<=2 seq<=3 faults<=1 races<=1"
+	build safety "$Q" bitstate & build live "$Q" ltl-bitstate & wait
+	check agree safety 1 bitstate "-m300000 -w22" &
+	check self safety 2 bitstate "-m300000 -w22" &
+	wait
+	check mesh safety 4 bitstate "-m300000 -w22" &
+	check end safety 8 bitstate "-m300000 -w22" &
+	wait
+	check live live 0 ltl-bitstate "-a -f -m300000 -w21"
 	;;
 full)
-	echo "model: full (exhaustive where it fits in ${MEM} MB, else bitstate)"
-	run agree "$F -DP_AGREE" bitstate "-m1000000 -w30"
-	run self "$F -DP_SELF" bitstate "-m1000000 -w30"
-	run mesh "$F -DP_MESH" bitstate "-m1000000 -w30"
-	run end "$F -DP_END" bitstate "-m1000000 -w30"
-	run live "$F" ltl-bitstate "-a -f -m1000000 -w28"
-	run end0 "-DN=3 -DMAXINC=1 -DMAXSEQ=3 -DMAXF=0 -DRACES=0 -DP_END" exhaustive "-m1000000 -w26"
-	run end4 "$F4 -DP_END" bitstate "-m1000000 -w30"
-	run mesh4 "$F4 -DP_MESH" bitstate "-m1000000 -w30"
+	echo "model: full: exhaustive (-DCOLLAPSE) where it fits in ${MEM} MB, bitstate (-DBITSTATE) otherwise"
+	build safety "$F" bitstate & build live "$F" ltl-bitstate & wait
+	build safety0 "$F0" exhaustive & build safety4 "$F4" bitstate & wait
+	CONF="N=3 inc<=2 seq<=4 faults<=2 races<=2"
+	check agree safety 1 bitstate "-m2000000 -w30" & check self safety 2 bitstate "-m2000000 -w30" & wait
+	check mesh safety 4 bitstate "-m2000000 -w30" & check end safety 8 bitstate "-m2000000 -w30" & wait
+	check live live 0 ltl-bitstate "-a -f -m2000000 -w29"
+	CONF="N=3 inc<=1 seq<=3 no faults/races"
+	check end0 safety0 11 exhaustive "-m2000000 -w26"
+	CONF="N=4 inc<=1 seq<=3 faults<=1 races<=1"
+	check mesh4 safety4 4 bitstate "-m2000000 -w30" & check end4 safety4 11 bitstate "-m2000000 -w30" & wait
 	;;
 *)
 	echo "usage: $0 quick|full" >&2
 	exit 2
 	;;
 esac
+for f in "$BUILD"/*.line; do cat "$f"; done
+fail=0
+[ -f "$BUILD/FAILED" ] && fail=1
 [ $fail = 0 ] && echo "model: all properties PASS" || echo "model: VIOLATIONS (see above)"
 exit $fail
