@@ -218,6 +218,16 @@ struct db_wait {
 	struct fotos_vclock clock;
 };
 
+/* The command arbiter's state (arbiter.c). */
+struct arbiter {
+	int pid;			/* the command running, 0 none */
+	int pidfd;
+	uint64_t started_ns;
+	uint64_t asking_view;		/* the view it is asked about */
+	uint64_t answer_view;		/* the view the last answer is for */
+	int answer;
+};
+
 struct agent {
 	struct conf conf;
 	int self;
@@ -230,6 +240,7 @@ struct agent {
 	struct shm_segment seg;
 	struct db db;
 	struct persist persist;
+	struct arbiter arb;
 	int listen_fd, ctl_fd;
 	int epfd;			/* every connection being read (see loop.c) */
 	int listen_slot, ctl_slot;	/* pseudo connections for the accept ops */
@@ -326,6 +337,14 @@ void persist_fini(struct agent *a);
 void loop_submit_log_write(struct agent *a, int fd, const void *buf, size_t len, uint64_t off,
 			   int with_fsync);
 void loop_submit_log_fsync(struct agent *a, int fd);
+
+/* arbiter.c */
+int arbiter_primary(const struct agent *a);
+int arbiter_primary_of(const struct agent *a, uint64_t members);	/* -1: unknown */
+void arbiter_tick(struct agent *a);
+void arbiter_on_exit(struct agent *a);
+void arbiter_fini(struct agent *a);
+void loop_watch_child(struct agent *a, int pidfd);
 
 /* pub.c */
 void pub_all(struct agent *a);

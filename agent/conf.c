@@ -437,11 +437,12 @@ static int on_cluster_key(struct parser *ps, struct span key, struct span val)
 				    quote(q, val));
 		ps->c.db_fsync = ret;
 	} else if (i == KEY_ARBITER) {
-		ret = conf_parse_arbiter(val.p, val.n);
+		char why[160];
+
+		(void)q;
+		ret = conf_parse_arbiter(&ps->c, val.p, val.n, why, sizeof(why));
 		if (ret < 0)
-			return perr(ps, ps->line, "unknown arbiter '%s' (none or majority)",
-				    quote(q, val));
-		ps->c.arbiter = ret;
+			return perr(ps, ps->line, "%s", why);
 	} else {
 		const struct num_key *k = &num_keys[i];
 
@@ -606,13 +607,59 @@ out:
 	return ret;
 }
 
-int conf_parse_arbiter(const char *s, size_t n)
+int conf_parse_arbiter(struct conf *c, const char *s, size_t n, char *why, size_t whylen)
 {
-	if (n == 4 && !memcmp(s, "none", 4))
-		return ARBITER_NONE;
-	if (n == 8 && !memcmp(s, "majority", 8))
-		return ARBITER_MAJORITY;
-	return -EINVAL;
+	char buf[300], *arg;
+	unsigned long v;
+	char *end;
+
+	if (n >= sizeof(buf)) {
+		snprintf(why, whylen, "arbiter setting too long");
+		return -EINVAL;
+	}
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	arg = strchr(buf, ' ');
+	if (arg) {
+		*arg++ = 0;
+		while (*arg == ' ')
+			arg++;
+	}
+	if (!strcmp(buf, "none") && !arg) {
+		c->arbiter = ARBITER_NONE;
+	} else if (!strcmp(buf, "majority")) {
+		c->arbiter = ARBITER_MAJORITY;
+		c->arbiter_tie[0] = 0;
+		if (arg) {
+			if (strncmp(arg, "tie-break=", 10) || !arg[10] ||
+			    strlen(arg + 10) >= sizeof(c->arbiter_tie) || strchr(arg + 10, ' ')) {
+				snprintf(why, whylen, "majority takes only tie-break=NODE, not '%.40s'", arg);
+				return -EINVAL;
+			}
+			snprintf(c->arbiter_tie, sizeof(c->arbiter_tie), "%s", arg + 10);
+		}
+	} else if (!strcmp(buf, "static-quorum")) {
+		errno = 0;
+		v = arg ? strtoul(arg, &end, 10) : 0;
+		if (!arg || *end || errno || v < 1 || v > FOTOS_MAX_NODES || arg[0] == '-') {
+			snprintf(why, whylen, "static-quorum needs a number of nodes, 1..%d", FOTOS_MAX_NODES);
+			return -EINVAL;
+		}
+		c->arbiter = ARBITER_QUORUM;
+		c->arbiter_quorum = (unsigned int)v;
+	} else if (!strcmp(buf, "command")) {
+		if (!arg || arg[0] != '/' || strlen(arg) >= sizeof(c->arbiter_cmd)) {
+			snprintf(why, whylen, "command needs an absolute path to a program");
+			return -EINVAL;
+		}
+		c->arbiter = ARBITER_COMMAND;
+		snprintf(c->arbiter_cmd, sizeof(c->arbiter_cmd), "%s", arg);
+	} else {
+		snprintf(why, whylen, "unknown arbiter '%.40s' (none, majority [tie-break=NODE], "
+			 "static-quorum N, command PATH)", buf);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int conf_parse_fsync(const char *s, size_t n)
@@ -680,6 +727,16 @@ int conf_finish(struct conf *c, char *err, size_t errlen)
 	if (c->retry_max_ms < c->retry_min_ms)
 		return plain_err(err, errlen, "retry_max_ms (%u) must be at least retry_min_ms (%u)",
 				 c->retry_max_ms, c->retry_min_ms);
+	if (c->arbiter == ARBITER_MAJORITY && c->arbiter_tie[0] &&
+	    conf_find_node(c, c->arbiter_tie) < 0)
+		return plain_err(err, errlen, "arbiter tie-break node '%s' is not a configured node",
+				 c->arbiter_tie);
+	if (c->arbiter == ARBITER_QUORUM && c->arbiter_quorum > c->nnodes)
+		return plain_err(err, errlen, "arbiter static-quorum %u is more than the %u configured nodes: "
+				 "no network could ever be primary", c->arbiter_quorum, c->nnodes);
+	if (c->arbiter == ARBITER_COMMAND && access(c->arbiter_cmd, X_OK) < 0)
+		return plain_err(err, errlen, "arbiter command %s: %s", c->arbiter_cmd,
+				 strerror(errno));
 
 	if (!c->control_path[0])
 		snprintf(c->control_path, sizeof(c->control_path), "/run/fotos/%s.sock",

@@ -14,7 +14,9 @@
  *   hold_down_ms = 1000      ; a node removed twice in a row is kept out
  *                            ; until its links were up this long, doubling
  *                            ; on each further removal (max 64x)
- *   arbiter = none           ; none | majority: who may be primary
+ *   arbiter = none           ; who may be primary after a partition: none,
+ *                            ; majority [tie-break=NODE], static-quorum N,
+ *                            ; command /path/to/program
  *   db_max_keys = 4096       ; versions the database holds (keys, concurrent
  *                            ; versions and deletes not yet collected)
  *   db_max_key = 64          ; key bytes (1..1024)
@@ -41,7 +43,10 @@
 enum conf_arbiter {
 	ARBITER_NONE = 0,	/* every network is primary: no split-brain protection */
 	ARBITER_MAJORITY = 1,	/* a stable view of more than half the configured
-				 * nodes (exactly half: holding the first node) */
+				 * nodes (exactly half: holding the tie-break node,
+				 * by default the first configured) */
+	ARBITER_QUORUM = 2,	/* static-quorum N: a stable view of at least N */
+	ARBITER_COMMAND = 3,	/* command PATH: a program says yes (exit 0) or no */
 };
 
 struct conf_node {
@@ -66,6 +71,9 @@ struct conf {
 	char data_dir[256];		/* "" : the database lives in memory only */
 	int db_fsync;			/* FSYNC_NONE / _BATCH / _ALWAYS (0 1 2) */
 	int arbiter;			/* enum conf_arbiter */
+	char arbiter_tie[FOTOS_NAME_MAX];	/* majority tie-break=NODE ("": first node) */
+	unsigned int arbiter_quorum;	/* static-quorum N */
+	char arbiter_cmd[256];		/* command PATH */
 	unsigned int nnodes;
 	struct conf_node nodes[FOTOS_MAX_NODES];	/* in file order: index = position */
 	int self;			/* index of this node, -1 until chosen */
@@ -100,8 +108,13 @@ int conf_load(struct conf *c, const char *fname, char *err, size_t errlen);
  */
 int conf_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
-/* ARBITER_* for "none"/"majority" (n bytes), or -EINVAL. */
-int conf_parse_arbiter(const char *s, size_t n);
+/*
+ * Parse an arbiter setting of n bytes: "none", "majority", "majority
+ * tie-break=NODE", "static-quorum N", "command /ABSOLUTE/PATH" into c.
+ * 0, or -EINVAL with the reason in why. The tie-break node and the quorum
+ * are checked against the nodes in conf_finish().
+ */
+int conf_parse_arbiter(struct conf *c, const char *s, size_t n, char *why, size_t whylen);
 
 /* 0 none, 1 batch, 2 always for n bytes of s, or -EINVAL. */
 int conf_parse_fsync(const char *s, size_t n);

@@ -33,6 +33,7 @@ enum op {
 	OP_TICK,
 	OP_LOG_WRITE,
 	OP_LOG_FSYNC,
+	OP_CHILD,
 };
 
 #define SLOT_NONE	0xffffu
@@ -412,6 +413,7 @@ static void tick(struct agent *a)
 	pub_heartbeat(a);
 	db_tick(a);
 	persist_tick(a);
+	arbiter_tick(a);
 }
 
 static void dispatch(struct agent *a, struct io_uring_cqe *cqe)
@@ -428,6 +430,10 @@ static void dispatch(struct agent *a, struct io_uring_cqe *cqe)
 		 * the links delivered is read before their silence is judged. */
 		a->tick_due = 1;
 		arm_tick(a);
+		return;
+	}
+	if (op == OP_CHILD) {
+		arbiter_on_exit(a);
 		return;
 	}
 	if (op == OP_EPOLL) {
@@ -514,6 +520,17 @@ void loop_submit_log_fsync(struct agent *a, int fd)
 		return;
 	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
 	io_uring_sqe_set_data64(sqe, udata(SLOT_NONE, 0, OP_LOG_FSYNC));
+}
+
+/* Watch a child's pidfd: its exit completes an OP_CHILD. */
+void loop_watch_child(struct agent *a, int pidfd)
+{
+	struct io_uring_sqe *sqe = get_sqe(a);
+
+	if (!sqe)
+		return;
+	io_uring_prep_poll_add(sqe, pidfd, POLLIN);
+	io_uring_sqe_set_data64(sqe, udata(SLOT_NONE, 0, OP_CHILD));
 }
 
 void loop_flush(struct agent *a)

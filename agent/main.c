@@ -38,9 +38,17 @@ static void usage(FILE *f)
 "                       without them (default: the timeout)\n"
 "  --hold-down-ms N     a node removed twice in a row stays out until its links\n"
 "                       were up this long, doubling each time (1000; 0: off)\n"
-"  --arbiter KIND       none (every network is primary) or majority (a stable\n"
-"                       view of more than half the nodes, or exactly half with\n"
-"                       the first configured node, is primary) (none)\n"
+"  --arbiter SPEC       who is primary after a partition (default none: every\n"
+"                       network; a split-brain risk):\n"
+"                         majority [tie-break=NODE]  a stable view of more than\n"
+"                           half the nodes, or half holding NODE (default: the\n"
+"                           first configured node)\n"
+"                         static-quorum N  a stable view of at least N nodes\n"
+"                         command PATH  PATH is run for each new stable view\n"
+"                           (args --cluster --node --epoch --view-id --members,\n"
+"                           same in FOTOS_* env); exit 0 = primary; anything\n"
+"                           else, or no answer within the timeout x 4, = not\n"
+"                           primary\n"
 "  --db-max-keys N      versions the database holds (4096)\n"
 "  --db-max-key N       key bytes, 1..1024 (64)\n"
 "  --db-max-value N     value bytes, 0..61440 (1024)\n"
@@ -204,13 +212,15 @@ static int parse_args(int argc, char **argv, struct conf *c, char *node, size_t 
 		case OPT_DBK: num = &c->db_max_keys; break;
 		case OPT_DBKL: num = &c->db_max_key; break;
 		case OPT_DBVL: num = &c->db_max_value; break;
-		case OPT_ARBITER:
-			c->arbiter = conf_parse_arbiter(optarg, strlen(optarg));
-			if (c->arbiter < 0) {
-				fprintf(stderr, "fotosd: --arbiter '%s': want none or majority\n", optarg);
+		case OPT_ARBITER: {
+			char why[160];
+
+			if (conf_parse_arbiter(c, optarg, strlen(optarg), why, sizeof(why)) < 0) {
+				fprintf(stderr, "fotosd: --arbiter '%s': %s\n", optarg, why);
 				return 2;
 			}
 			break;
+		}
 		case OPT_SHM:
 			if (optarg[0] != '/' || strchr(optarg + 1, '/') || strlen(optarg) < 2 ||
 			    strlen(optarg) >= 64) {
@@ -295,6 +305,7 @@ int main(int argc, char **argv)
 	srand((unsigned int)(a->incarnation ^ (uint64_t)getpid()));
 	a->now = now_ns();
 	a->listen_fd = a->ctl_fd = -1;
+	a->arb.pidfd = -1;
 
 	ret = ctl_init(a);
 	if (ret < 0) {
@@ -350,6 +361,7 @@ int main(int argc, char **argv)
 	a->memb.state = FOTOS_ST_STOPPED;
 	a->memb.in_network = 0;
 	pub_all(a);
+	arbiter_fini(a);
 	persist_fini(a);
 	shm_segment_close(&a->seg);
 	ctl_fini(a);

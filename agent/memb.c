@@ -112,17 +112,7 @@ void memb_init(struct agent *a)
 
 int memb_primary(const struct agent *a)
 {
-	const struct memb *mb = &a->memb;
-	int n, total = (int)a->conf.nnodes;
-
-	if (!mb->in_network || !operational(mb->state))
-		return 0;
-	if (a->conf.arbiter == ARBITER_NONE)
-		return 1;
-	if (mb->state != FOTOS_ST_STABLE)
-		return 0;	/* a change is pending: the quorum is not known */
-	n = __builtin_popcountll(mb->view.members);
-	return 2 * n > total || (2 * n == total && (mb->view.members & 1));
+	return arbiter_primary(a);
 }
 
 uint64_t memb_hold_ms(const struct agent *a, int peer)
@@ -407,11 +397,16 @@ static void leave_for_merge(struct agent *a, int via)
 	mesh_broadcast_status(a);
 }
 
-/* True if network x (members mask) is preferred to network y. */
-static int better_network(uint64_t x, uint64_t y)
+/* True if network x (members mask) is preferred to network y: the primary
+ * one (when the arbiter can tell from the members), then the larger, then
+ * the one with the lowest node. */
+static int better_network(const struct agent *a, uint64_t x, uint64_t y)
 {
 	int cx = __builtin_popcountll(x), cy = __builtin_popcountll(y);
+	int px = arbiter_primary_of(a, x), py = arbiter_primary_of(a, y);
 
+	if (px >= 0 && py >= 0 && px != py)
+		return px > py;
 	if (cx != cy)
 		return cx > cy;
 	return lowest(x) < lowest(y);
@@ -592,7 +587,7 @@ static void evaluate_member(struct agent *a)
 			continue;
 		if ((p->st.members & seen) != p->st.members)
 			continue;
-		if (better_network(p->st.members, mb->view.members)) {
+		if (better_network(a, p->st.members, mb->view.members)) {
 			leave_for_merge(a, i);
 			return;
 		}
@@ -645,7 +640,7 @@ static void evaluate_outsider(struct agent *a)
 		if (!p->up || !p->have_st || !operational(p->st.state))
 			continue;
 		any_op = 1;
-		if (!best || better_network(p->st.members, best)) {
+		if (!best || better_network(a, p->st.members, best)) {
 			best = p->st.members;
 			best_id = p->st.view_id;
 			best_st = &p->st;

@@ -8,6 +8,8 @@
  *
  * usage: membership [SCENARIO...]   (no argument: all)
  */
+#include <sys/stat.h>
+
 #include "cluster.h"
 
 static void single(void)
@@ -140,6 +142,109 @@ static void rolling_restart(void)
 	cl_finish(&cl);
 }
 
+/* Wait until every node in nodes publishes primary == want. */
+static int wait_primary(struct cluster *cl, uint64_t nodes, int want, int timeout_ms)
+{
+	double t0 = th_now_s();
+
+	while ((th_now_s() - t0) * 1000 < timeout_ms) {
+		int i, ok = 1;
+
+		for (i = 0; i < cl->n; i++) {
+			struct cl_rec r;
+
+			if ((nodes & (1ull << i)) && (!cl_latest(cl, i, &r) || (int)r.primary != want))
+				ok = 0;
+		}
+		if (ok)
+			return 0;
+		th_sleep_ms(2);
+	}
+	cl_dump(cl);
+	return -1;
+}
+
+/* arbiter = command: a program decides; here: primary while n0 is a member. */
+static void arbiter_command(void)
+{
+	struct cluster cl;
+	char script[200], spec[260];
+	FILE *f;
+
+	cl_init(&cl, 3, 20, 100);
+	snprintf(script, sizeof(script), "%s/arbiter.sh", cl.dir);
+	f = fopen(script, "w");
+	CHECK(f != NULL);
+	fprintf(f, "#!/bin/sh\ncase \",$FOTOS_MEMBERS,\" in *,n0,*) exit 0;; esac\nexit 1\n");
+	fclose(f);
+	CHECK(chmod(script, 0755) == 0);
+	snprintf(spec, sizeof(spec), "command %s", script);
+	cl.extra[0] = "--arbiter";
+	cl.extra[1] = spec;
+	cl_start_all(&cl);
+	CL_EXPECT(&cl, cl_wait_view(&cl, 7, 7, 5000), "start");
+	CHECK(wait_primary(&cl, 7, 1, 3000) == 0);
+	cl_signal(&cl, 0, SIGKILL);
+	CL_EXPECT(&cl, cl_wait_view(&cl, 6, 6, 3000), "removal of n0");
+	CHECK(wait_primary(&cl, 6, 0, 3000) == 0);	/* the command says no */
+	cl_start(&cl, 0);
+	CL_EXPECT(&cl, cl_wait_view(&cl, 7, 7, 5000), "n0 back");
+	CHECK(wait_primary(&cl, 7, 1, 3000) == 0);
+	cl_finish(&cl);
+}
+
+/* arbiter = static-quorum 3 of 4: one node lost keeps the primary, two do not. */
+static void arbiter_quorum(void)
+{
+	struct cluster cl;
+
+	cl_init(&cl, 4, 20, 100);
+	cl.extra[0] = "--arbiter";
+	cl.extra[1] = "static-quorum 3";
+	cl_start_all(&cl);
+	CL_EXPECT(&cl, cl_wait_view(&cl, 0xf, 0xf, 5000), "start");
+	CHECK(wait_primary(&cl, 0xf, 1, 3000) == 0);
+	cl_signal(&cl, 3, SIGKILL);
+	CL_EXPECT(&cl, cl_wait_view(&cl, 7, 7, 3000), "one lost");
+	CHECK(wait_primary(&cl, 7, 1, 3000) == 0);
+	cl_signal(&cl, 2, SIGKILL);
+	CL_EXPECT(&cl, cl_wait_view(&cl, 3, 3, 3000), "two lost");
+	CHECK(wait_primary(&cl, 3, 0, 3000) == 0);
+	cl_finish(&cl);
+}
+
+/* Bad arbiter settings are refused at start with a clear error. */
+static void arbiter_bad_config(void)
+{
+	static const char *const bad[] = {
+		"command /nonexistent/arbiter", "static-quorum 9", "static-quorum x",
+		"majority tie-break=nobody", "majority sometimes", "oracle",
+	};
+	struct cluster cl;
+	unsigned int i;
+
+	cl_init(&cl, 2, 20, 100);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char cmd[600], out[400] = "";
+		FILE *p;
+		int st;
+
+		snprintf(cmd, sizeof(cmd), "%s --config %s --node n0 --shm /fotos-bad-%d "
+			 "--control %s/bad.sock --arbiter '%s' 2>&1", cl.fotosd, cl.conf,
+			 (int)getpid(), cl.dir, bad[i]);
+		p = popen(cmd, "r");
+		CHECK(p != NULL);
+		if (!fgets(out, sizeof(out), p))
+			out[0] = 0;
+		st = pclose(p);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) == 0 || !strstr(out, "arbiter"))
+			FAIL("--arbiter '%s' was not refused clearly (exit %d): %s", bad[i],
+			     WIFEXITED(st) ? WEXITSTATUS(st) : -1, out);
+		printf("  refused: %s", out);
+	}
+	cl_finish(&cl);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -152,6 +257,9 @@ static const struct {
 	{ "two_killed", two_killed },
 	{ "join_during_removal", join_during_removal },
 	{ "rolling_restart", rolling_restart },
+	{ "arbiter_command", arbiter_command },
+	{ "arbiter_quorum", arbiter_quorum },
+	{ "arbiter_bad_config", arbiter_bad_config },
 };
 
 int main(int argc, char **argv)
