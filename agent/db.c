@@ -338,6 +338,8 @@ static int apply(struct agent *a, const struct dbv *v)
 	if (ndrop == 1 && nkeep == 0) {
 		/* the common case: one version replaced in place */
 		slot_put(d, drop[0], v, v->flags & FOTOS_DBF_TOMBSTONE);
+		i = !(v->flags & FOTOS_DBF_TOMBSTONE);
+		goto counted;
 	} else {
 		if (!ndrop && atomic_load_explicit(&d->hdr->used, memory_order_relaxed) >=
 				      d->hdr->max_keys) {
@@ -375,6 +377,7 @@ static int apply(struct agent *a, const struct dbv *v)
 	}
 	n = find_versions(d, v->hash, v->key, v->klen, idx, FOTOS_MAX_NODES + 1);
 	i = key_live(d, idx, n);
+counted:
 	if (i != was_live) {
 		if (i)
 			atomic_fetch_add_explicit(&d->hdr->nkeys, 1, memory_order_relaxed);
@@ -649,10 +652,12 @@ static int local_write(struct agent *a, const struct write_req *r, struct fotos_
 	if (!n && atomic_load_explicit(&d->hdr->used, memory_order_relaxed) >= d->hdr->max_keys)
 		return -ENOSPC;
 	/* Back-pressure: a member this far behind would be dropped soon. */
-	for (i = 0; i < FOTOS_MAX_NODES; i++)
-		if ((others(a) & mask_of(i)) && a->peers[i].up && a->peers[i].conn >= 0 &&
-		    a->conns[a->peers[i].conn].wlen > DB_BACKLOG_MAX)
+	for (need = others(a); need; need &= need - 1) {
+		const struct peer *p = &a->peers[__builtin_ctzll(need)];
+
+		if (p->up && p->conn >= 0 && a->conns[p->conn].wlen > DB_BACKLOG_MAX)
 			return -EAGAIN;
+	}
 	/*
 	 * Our counter: above every counter of ours this key ever had, and
 	 * above all our earlier writes of any key, in this life or a previous
