@@ -218,6 +218,39 @@ struct db_wait {
 	struct fotos_vclock clock;
 };
 
+/* ---- transactions and rendezvous (txn.c) ---- */
+
+#define TXN_DONE_RING	256
+
+struct txn;		/* a transaction this node takes part in */
+struct rdv_part;	/* a local participant process of a group */
+struct txn_reply;	/* an answer held until the commit is durable */
+
+/* What became of a transaction: kept to answer late questions. */
+struct txn_done {
+	struct wire_pid id;
+	uint8_t outcome;		/* WIRE_TXN_COMMIT / WIRE_TXN_ABORT */
+	uint8_t reason;
+	uint16_t detail;
+};
+
+struct txn_state {
+	struct txn *list;		/* undecided, coordinated here or prepared here */
+	struct rdv_part *parts;		/* registered participants and waiters */
+	struct txn_reply *replies;
+	uint32_t seq;			/* our transaction counter */
+	struct txn_done done[TXN_DONE_RING];
+	unsigned int done_next;
+	uint64_t commits, aborts, rendezvous;
+	/* test hooks ($FOTOS_TEST_TXN): see txn.c */
+	int hook;
+	uint32_t hook_ms;
+	int die;			/* hook: SIGKILL ourselves at the next tick */
+	int inited;
+	int kick;			/* some group may need a new round */
+	uint64_t view_id, members;	/* the view last seen by txn_on_view */
+};
+
 /* The command arbiter's state (arbiter.c). */
 struct arbiter {
 	int pid;			/* the command running, 0 none */
@@ -241,6 +274,7 @@ struct agent {
 	struct db db;
 	struct persist persist;
 	struct arbiter arb;
+	struct txn_state txn;
 	int listen_fd, ctl_fd;
 	int epfd;			/* every connection being read (see loop.c) */
 	int listen_slot, ctl_slot;	/* pseudo connections for the accept ops */
@@ -313,6 +347,22 @@ void db_ctl_get(struct agent *a, int slot, char *args);
 void db_ctl_batch(struct agent *a, int slot, char *args);
 void db_ctl_stat(struct agent *a, int slot);
 void ctl_reply(struct agent *a, int slot, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* txn.c */
+void txn_on_msg(struct agent *a, int peer, const struct wire_msg *m);
+void txn_on_view(struct agent *a);
+void txn_on_link_down(struct agent *a, int peer);
+void txn_tick(struct agent *a);
+void txn_ctl(struct agent *a, int slot, char *args);		/* txn ... */
+void txn_ctl_rdv(struct agent *a, int slot, char *args);	/* rendezvous GROUP MS [no] */
+void txn_ctl_join(struct agent *a, int slot, char *args, int leave);	/* rdv-join/-leave */
+
+/* db.c, for txn.c */
+int db_key_state(struct agent *a, const uint8_t *key, uint32_t klen, struct fotos_vclock *merged,
+		 int *absent);
+int db_next_clock(struct agent *a, struct fotos_vclock *vc);
+int db_apply_txn(struct agent *a, uint32_t writer, int tomb, const struct fotos_vclock *clock,
+		 const uint8_t *key, uint32_t klen, const uint8_t *val, uint32_t vlen, uint64_t to);
 
 /* db.c, for persist.c */
 void db_load_record(struct agent *a, uint32_t writer, uint32_t flags, const struct fotos_vclock *vc,

@@ -1360,3 +1360,81 @@ void db_ctl_stat(struct agent *a, int slot)
 		  (unsigned long long)d->stale, (unsigned long long)d->refused_full,
 		  (unsigned long long)d->writes);
 }
+
+/* ---- for transactions (txn.c) -------------------------------------- */
+
+/*
+ * The versions of key held here: how many (returned), the merge of their
+ * clocks in *merged, and in *absent whether the key reads as absent (no
+ * version, or one delete) -- the same tests a conditional write makes.
+ */
+int db_key_state(struct agent *a, const uint8_t *key, uint32_t klen, struct fotos_vclock *merged,
+		 int *absent)
+{
+	struct db *d = &a->db;
+	uint64_t idx[FOTOS_MAX_NODES + 1];
+	int n = find_versions(d, fotos_key_hash(key, klen), key, klen, idx, FOTOS_MAX_NODES + 1), i;
+
+	fotos_vclock_init(merged, (uint32_t)d->nclock);
+	for (i = 0; i < n; i++) {
+		struct fotos_vclock c;
+
+		slot_clock(d, idx[i], &c);
+		fotos_vclock_merge(merged, &c);
+	}
+	*absent = n == 0 || (n == 1 && (word(d, idx[0], FOTOS_SLOT_FLAGS) & FOTOS_DBF_TOMBSTONE));
+	return n;
+}
+
+/*
+ * Turn *vc (the merge of what a write must dominate) into the clock of a
+ * new write by this node: our counter raised above every earlier write of
+ * ours, then incremented (as local_write does). 0 or -EOVERFLOW.
+ */
+int db_next_clock(struct agent *a, struct fotos_vclock *vc)
+{
+	struct db *d = &a->db;
+	int ret;
+
+	if (vc->n < d->nclock)
+		vc->n = (uint32_t)d->nclock;
+	if (vc->c[a->self] < d->counter)
+		vc->c[a->self] = d->counter;
+	ret = fotos_vclock_increment(vc, (uint32_t)a->self);
+	if (ret < 0)
+		return ret;
+	d->counter = vc->c[a->self];
+	return 0;
+}
+
+/*
+ * Apply a version a transaction committed (every member applies it
+ * itself, so it is not sent to them) and send it to the members in `to`
+ * that were not asked (they joined meanwhile). 1 applied, 0 already held,
+ * -ENOSPC.
+ */
+int db_apply_txn(struct agent *a, uint32_t writer, int tomb, const struct fotos_vclock *clock,
+		 const uint8_t *key, uint32_t klen, const uint8_t *val, uint32_t vlen, uint64_t to)
+{
+	struct dbv v;
+	int i, ret;
+
+	memset(&v, 0, sizeof(v));
+	v.hash = fotos_key_hash(key, klen);
+	v.key = key;
+	v.klen = klen;
+	v.val = val;
+	v.vlen = tomb ? 0 : vlen;
+	v.writer = writer;
+	v.flags = tomb ? FOTOS_DBF_TOMBSTONE : 0;
+	v.clock = *clock;
+	if (writer == (uint32_t)a->self && clock->c[a->self] > a->db.counter)
+		a->db.counter = clock->c[a->self];
+	ret = apply(a, &v);
+	if (ret >= 0)
+		a->db.writes += writer == (uint32_t)a->self;
+	for (i = 0; i < FOTOS_MAX_NODES; i++)
+		if ((to & mask_of(i)) && i != a->self && a->peers[i].up)
+			send_update(a, i, &v, 0, 0);
+	return ret;
+}

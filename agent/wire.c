@@ -39,6 +39,10 @@
  * in fotos_vclock_encode's form (u8 count, count x (u8 node, u64 counter),
  * ascending nodes, no zero counter). DB_ACK: 16. DB_CAS_REPLY: 16 + clock.
  *
+ * TXN_PREPARE, TXN_VOTE/DECIDE/QUERY/OUTCOME, RDV_ARRIVE: see wire.h. The
+ * operations of a PREPARE are each checked like a DB_UPDATE (key and value
+ * sizes, canonical clocks), and must fill the payload exactly.
+ *
  * The encoder applies the same checks as the decoder (-EINVAL), so whatever
  * the agent sends, a peer of the same version accepts.
  */
@@ -56,6 +60,10 @@
 #define DB_FIXED		24
 #define DB_ACK_SIZE		16
 #define DB_REPLY_FIXED		16
+#define TXN_FIXED		40
+#define TXN_CTL_SIZE		24
+#define TXN_OP_FIXED		8
+#define ARRIVE_FIXED		16
 
 #define FNV_OFFSET		0xcbf29ce484222325ULL
 #define FNV_PRIME		0x100000001b3ULL
@@ -73,6 +81,12 @@ static const char *const type_names[WIRE_TYPE_MAX] = {
 	[WIRE_ABORT] = "ABORT",
 	[WIRE_QUERY] = "QUERY",
 	[WIRE_OUTCOME] = "OUTCOME",
+	[WIRE_TXN_PREPARE] = "TXN_PREPARE",
+	[WIRE_TXN_VOTE] = "TXN_VOTE",
+	[WIRE_TXN_DECIDE] = "TXN_DECIDE",
+	[WIRE_TXN_QUERY] = "TXN_QUERY",
+	[WIRE_TXN_OUTCOME] = "TXN_OUTCOME",
+	[WIRE_RDV_ARRIVE] = "RDV_ARRIVE",
 };
 
 /* Byte-wise little-endian access: any alignment, any host byte order. */
@@ -136,6 +150,12 @@ static long fixed_len(unsigned int type)
 	case WIRE_DB_CAS:	return DB_FIXED;
 	case WIRE_DB_ACK:	return DB_ACK_SIZE;
 	case WIRE_DB_CAS_REPLY:	return DB_REPLY_FIXED;
+	case WIRE_TXN_PREPARE:	return TXN_FIXED;
+	case WIRE_TXN_VOTE:
+	case WIRE_TXN_DECIDE:
+	case WIRE_TXN_QUERY:
+	case WIRE_TXN_OUTCOME:	return TXN_CTL_SIZE;
+	case WIRE_RDV_ARRIVE:	return ARRIVE_FIXED;
 	default:		return -1;
 	}
 }
@@ -154,6 +174,10 @@ static int len_ok(unsigned int type, uint32_t len)
 		return len >= DB_FIXED + 1 + 1;		/* empty clock, 1-byte key */
 	if (type == WIRE_DB_CAS_REPLY)
 		return len >= DB_REPLY_FIXED + 1;
+	if (type == WIRE_TXN_PREPARE)		/* a group of 1 byte, or one op */
+		return len >= TXN_FIXED + 1;
+	if (type == WIRE_RDV_ARRIVE)
+		return len >= ARRIVE_FIXED + 1 && len <= ARRIVE_FIXED + WIRE_GROUP_MAX;
 	if (type != WIRE_PROPOSE)
 		return len == (uint32_t)fixed;
 	if (len < PROPOSE_FIXED + 8 || len > PROPOSE_FIXED + 8 * FOTOS_MAX_NODES)
@@ -161,10 +185,109 @@ static int len_ok(unsigned int type, uint32_t len)
 	return (len - PROPOSE_FIXED) % 8 == 0;
 }
 
+static uint64_t mask_of_u(unsigned int i)
+{
+	return i < 64 ? 1ull << i : 0;
+}
+
 /* Field checks shared by encoder and decoder. 1 if the pid is valid. */
 static int pid_ok(const struct wire_pid *p)
 {
 	return p->proposer < FOTOS_MAX_NODES && p->pad == 0;
+}
+
+/* The group name: glen printable bytes without spaces, NUL after them. */
+static int group_ok(const struct wire_txn *t)
+{
+	unsigned int i;
+
+	if (t->glen > WIRE_GROUP_MAX)
+		return 0;
+	for (i = 0; i < t->glen; i++)
+		if (t->group[i] < 0x21 || t->group[i] > 0x7e)
+			return 0;
+	return all_zero((const uint8_t *)t->group + t->glen, sizeof(t->group) - t->glen);
+}
+
+static int clock_ok(const struct fotos_vclock *vc)
+{
+	uint32_t i;
+
+	if (vc->n > FOTOS_MAX_NODES)
+		return 0;
+	for (i = vc->n; i < FOTOS_MAX_NODES; i++)
+		if (vc->c[i])
+			return 0;
+	return 1;
+}
+
+static int clock_empty(const struct fotos_vclock *vc)
+{
+	uint32_t i;
+
+	for (i = 0; i < vc->n && i < FOTOS_MAX_NODES; i++)
+		if (vc->c[i])
+			return 0;
+	return 1;
+}
+
+/* The rules of one transaction operation, for encoder and decoder. */
+static int txn_op_ok(const struct wire_txn_op *op)
+{
+	if (op->flags & ~WIRE_TXF_ALL)
+		return 0;
+	if ((op->flags & WIRE_TXF_IF_CLOCK) && (op->flags & WIRE_TXF_IF_ABSENT))
+		return 0;
+	if (op->klen < 1 || op->klen > FOTOS_DB_MAX_KEY || op->vlen > FOTOS_DB_MAX_VAL || !op->key)
+		return 0;
+	if ((op->flags & WIRE_TXF_TOMB) && op->vlen)
+		return 0;
+	if (op->vlen && !op->val)
+		return 0;
+	if (!clock_ok(&op->clock) || !clock_ok(&op->cond) || clock_empty(&op->clock))
+		return 0;
+	/* a condition clock only with IF_CLOCK: one encoding per meaning */
+	return (op->flags & WIRE_TXF_IF_CLOCK) || clock_empty(&op->cond);
+}
+
+/* PREPARE: the header fields, then every operation, filling ops exactly. */
+static int txn_ok(const struct wire_txn *t)
+{
+	size_t off = 0;
+	unsigned int i;
+
+	if (!pid_ok(&t->id) || !(t->members & mask_of_u(t->id.proposer)) || !group_ok(t) ||
+	    t->nops > WIRE_TXN_MAX_OPS || (!t->nops && !t->glen))
+		return 0;
+	if (t->nops && !t->ops)
+		return 0;
+	if (!t->nops)
+		return t->ops_len == 0;
+	for (i = 0; i < t->nops; i++) {
+		struct wire_txn_op op;
+		int n = wire_txn_op_get(t->ops + off, t->ops_len - off, &op);
+
+		if (n < 0)
+			return 0;
+		off += (size_t)n;
+	}
+	return off == t->ops_len;
+}
+
+static int tctl_ok(unsigned int type, const struct wire_txn_ctl *c)
+{
+	if (!pid_ok(&c->id) || c->reason > WIRE_TXR_MAX)
+		return 0;
+	switch (type) {
+	case WIRE_TXN_VOTE:
+		return c->value <= WIRE_TXN_NO && (c->value == WIRE_TXN_NO || !c->reason);
+	case WIRE_TXN_DECIDE:
+		return c->value == WIRE_TXN_COMMIT || c->value == WIRE_TXN_ABORT;
+	case WIRE_TXN_QUERY:
+		return !c->value && !c->reason && !c->detail;
+	default:
+		return c->value <= WIRE_TXN_ABORT;
+	}
 }
 
 /*
@@ -211,6 +334,17 @@ static int msg_ok(const struct wire_msg *m)
 	case WIRE_DB_CAS_REPLY:
 		return m->u.db.result <= 0 && m->u.db.result > -4096 &&
 		       m->u.db.clock.n <= FOTOS_MAX_NODES;
+	case WIRE_TXN_PREPARE:
+		return txn_ok(&m->u.txn);
+	case WIRE_RDV_ARRIVE:
+		return m->u.txn.glen >= 1 && group_ok(&m->u.txn) && !m->u.txn.nops &&
+		       !m->u.txn.members && !m->u.txn.ops && !m->u.txn.ops_len &&
+		       all_zero((const uint8_t *)&m->u.txn.id, sizeof(m->u.txn.id));
+	case WIRE_TXN_VOTE:
+	case WIRE_TXN_DECIDE:
+	case WIRE_TXN_QUERY:
+	case WIRE_TXN_OUTCOME:
+		return tctl_ok(m->type, &m->u.tctl);
 	default:
 		return 0;
 	}
@@ -251,7 +385,64 @@ static uint32_t payload_len(const struct wire_msg *m)
 		return DB_FIXED + clock_len(&m->u.db.clock) + m->u.db.klen + m->u.db.vlen;
 	if (m->type == WIRE_DB_CAS_REPLY)
 		return DB_REPLY_FIXED + clock_len(&m->u.db.clock);
+	if (m->type == WIRE_TXN_PREPARE)
+		return TXN_FIXED + m->u.txn.glen + m->u.txn.ops_len;
+	if (m->type == WIRE_RDV_ARRIVE)
+		return ARRIVE_FIXED + m->u.txn.glen;
 	return (uint32_t)fixed_len(m->type);
+}
+
+int wire_txn_op_put(const struct wire_txn_op *op, uint8_t *buf, size_t cap)
+{
+	size_t need;
+	int c;
+
+	if (!txn_op_ok(op))
+		return -EINVAL;
+	need = TXN_OP_FIXED + clock_len(&op->clock) + clock_len(&op->cond) + op->klen + op->vlen;
+	if (cap < need)
+		return -ENOSPC;
+	buf[0] = op->flags;
+	buf[1] = 0;
+	put16(buf + 2, (uint16_t)op->klen);
+	put32(buf + 4, op->vlen);
+	c = TXN_OP_FIXED;
+	c += fotos_vclock_encode(&op->clock, buf + c, cap - (size_t)c);
+	c += fotos_vclock_encode(&op->cond, buf + c, cap - (size_t)c);
+	memcpy(buf + c, op->key, op->klen);
+	if (op->vlen)
+		memcpy(buf + c + op->klen, op->val, op->vlen);
+	return (int)need;
+}
+
+int wire_txn_op_get(const uint8_t *buf, size_t len, struct wire_txn_op *op)
+{
+	struct wire_txn_op t;
+	size_t off = TXN_OP_FIXED;
+	int c;
+
+	if (len < TXN_OP_FIXED || buf[1])
+		return -EPROTO;
+	memset(&t, 0, sizeof(t));
+	t.flags = buf[0];
+	t.klen = get16(buf + 2);
+	t.vlen = get32(buf + 4);
+	c = fotos_vclock_decode(&t.clock, buf + off, len - off);
+	if (c < 0)
+		return -EPROTO;
+	off += (size_t)c;
+	c = fotos_vclock_decode(&t.cond, buf + off, len - off);
+	if (c < 0)
+		return -EPROTO;
+	off += (size_t)c;
+	if ((uint64_t)off + t.klen + t.vlen > len)
+		return -EPROTO;
+	t.key = buf + off;
+	t.val = t.vlen ? buf + off + t.klen : NULL;
+	if (!txn_op_ok(&t))
+		return -EPROTO;
+	*op = t;
+	return (int)(off + t.klen + t.vlen);
 }
 
 /*
@@ -356,6 +547,35 @@ int wire_encode(const struct wire_msg *m, uint8_t *buf, size_t cap)
 		put32(p + 8, (uint32_t)m->u.db.result);
 		put32(p + 12, 0);
 		fotos_vclock_encode(&m->u.db.clock, p + DB_REPLY_FIXED, len - DB_REPLY_FIXED);
+		break;
+	case WIRE_TXN_PREPARE:
+		put_pid(p, &m->u.txn.id);
+		put64(p + 16, m->u.txn.view_id);
+		put64(p + 24, m->u.txn.members);
+		put32(p + 32, m->u.txn.timeout_ms);
+		put16(p + 36, m->u.txn.nops);
+		p[38] = m->u.txn.glen;
+		p[39] = 0;
+		memcpy(p + TXN_FIXED, m->u.txn.group, m->u.txn.glen);
+		if (m->u.txn.ops_len)
+			memcpy(p + TXN_FIXED + m->u.txn.glen, m->u.txn.ops, m->u.txn.ops_len);
+		break;
+	case WIRE_RDV_ARRIVE:
+		put64(p, m->u.txn.view_id);
+		put32(p + 8, m->u.txn.timeout_ms);
+		p[12] = m->u.txn.glen;
+		memset(p + 13, 0, 3);
+		memcpy(p + ARRIVE_FIXED, m->u.txn.group, m->u.txn.glen);
+		break;
+	case WIRE_TXN_VOTE:
+	case WIRE_TXN_DECIDE:
+	case WIRE_TXN_QUERY:
+	case WIRE_TXN_OUTCOME:
+		put_pid(p, &m->u.tctl.id);
+		p[16] = m->u.tctl.value;
+		p[17] = m->u.tctl.reason;
+		put16(p + 18, m->u.tctl.detail);
+		put32(p + 20, 0);
 		break;
 	}
 	return (int)(WIRE_HDR_SIZE + len);
@@ -507,6 +727,41 @@ int wire_decode(const uint8_t *buf, size_t len, struct wire_msg *m)
 			return -EPROTO;
 		break;
 	}
+	case WIRE_TXN_PREPARE: {
+		size_t plen = len - WIRE_HDR_SIZE;
+
+		get_pid(p, &t.u.txn.id);
+		t.u.txn.view_id = get64(p + 16);
+		t.u.txn.members = get64(p + 24);
+		t.u.txn.timeout_ms = get32(p + 32);
+		t.u.txn.nops = get16(p + 36);
+		t.u.txn.glen = p[38];
+		if (p[39] || t.u.txn.glen > WIRE_GROUP_MAX || TXN_FIXED + (size_t)t.u.txn.glen > plen)
+			return -EPROTO;
+		memcpy(t.u.txn.group, p + TXN_FIXED, t.u.txn.glen);
+		t.u.txn.ops_len = (uint32_t)(plen - TXN_FIXED - t.u.txn.glen);
+		t.u.txn.ops = t.u.txn.ops_len ? p + TXN_FIXED + t.u.txn.glen : NULL;
+		break;
+	}
+	case WIRE_RDV_ARRIVE:
+		t.u.txn.view_id = get64(p);
+		t.u.txn.timeout_ms = get32(p + 8);
+		t.u.txn.glen = p[12];
+		if (!all_zero(p + 13, 3) || len - WIRE_HDR_SIZE != ARRIVE_FIXED + (size_t)t.u.txn.glen)
+			return -EPROTO;
+		memcpy(t.u.txn.group, p + ARRIVE_FIXED, t.u.txn.glen);
+		break;
+	case WIRE_TXN_VOTE:
+	case WIRE_TXN_DECIDE:
+	case WIRE_TXN_QUERY:
+	case WIRE_TXN_OUTCOME:
+		get_pid(p, &t.u.tctl.id);
+		t.u.tctl.value = p[16];
+		t.u.tctl.reason = p[17];
+		t.u.tctl.detail = get16(p + 18);
+		if (get32(p + 20))
+			return -EPROTO;
+		break;
 	}
 	if (!msg_ok(&t))
 		return -EPROTO;

@@ -41,7 +41,13 @@ enum wire_type {
 	WIRE_DB_ACK = 10,	/* a member applied (or already had) an update */
 	WIRE_DB_CAS = 11,	/* a conditional write forwarded to the key's owner */
 	WIRE_DB_CAS_REPLY = 12,	/* the owner's answer */
-	WIRE_TYPE_MAX = 13,
+	WIRE_TXN_PREPARE = 13,	/* a transaction's writes (or a rendezvous): vote on it */
+	WIRE_TXN_VOTE = 14,	/* a member's answer to PREPARE */
+	WIRE_TXN_DECIDE = 15,	/* the coordinator's decision: commit or abort */
+	WIRE_TXN_QUERY = 16,	/* coordinator lost: what became of the transaction? */
+	WIRE_TXN_OUTCOME = 17,	/* answer to TXN_QUERY */
+	WIRE_RDV_ARRIVE = 18,	/* a participant waits in a rendezvous here */
+	WIRE_TYPE_MAX = 19,
 };
 
 /* Identifies a proposal uniquely, across restarts (incarnation). */
@@ -153,6 +159,86 @@ struct wire_db {
 	const uint8_t *key, *val;
 };
 
+/*
+ * Transactions and rendezvous (txn.c). A transaction is identified by a
+ * wire_pid (the coordinator's incarnation, its counter, its index).
+ *
+ * TXN_PREPARE: 40 bytes, the group name, then nops operations:
+ *   0 pid   16 u64 view_id   24 u64 members (who must vote)   32 u32 timeout_ms
+ *   36 u16 nops (0..WIRE_TXN_MAX_OPS)   38 u8 glen (0..WIRE_GROUP_MAX)   39 u8 pad
+ *   40 group[glen] (bytes 0x21..0x7e; glen 0: no participants are asked)
+ * nops + glen > 0. Each operation: 0 u8 flags (WIRE_TXF_*)  1 u8 pad
+ *   2 u16 klen (1..1024)  4 u32 vlen (0 for a delete)  8 clock (the version
+ *   the write makes; not empty)  then cond (the expected clock; empty unless
+ *   WIRE_TXF_IF_CLOCK)  then key, value. ops points into the frame.
+ * TXN_VOTE, TXN_DECIDE, TXN_QUERY, TXN_OUTCOME: 24 bytes:
+ *   0 pid   16 u8 value   17 u8 reason (enum wire_txn_reason)   18 u16 detail
+ *   20 u32 pad. VOTE: value 0 yes / 1 no (reason, detail = op index).
+ *   DECIDE: value 1 commit / 2 abort (reason, detail = node blamed).
+ *   QUERY: value, reason, detail 0. OUTCOME: value 0 pending / 1 committed /
+ *   2 aborted (reason, detail as DECIDE).
+ * RDV_ARRIVE: 16 bytes then the group: 0 u64 view_id  8 u32 timeout_ms
+ *   12 u8 glen (1..WIRE_GROUP_MAX)  13 u8 pad[3]  16 group[glen]
+ */
+#define WIRE_TXN_MAX_OPS	256
+#define WIRE_GROUP_MAX		64
+
+#define WIRE_TXF_TOMB		1u	/* the write is a delete */
+#define WIRE_TXF_IF_CLOCK	2u	/* condition: the key's clock equals cond */
+#define WIRE_TXF_IF_ABSENT	4u	/* condition: the key is absent or deleted */
+#define WIRE_TXF_ALL		7u
+
+enum wire_txn_value {
+	WIRE_TXN_YES = 0,		/* VOTE */
+	WIRE_TXN_NO = 1,		/* VOTE */
+	WIRE_TXN_COMMIT = 1,		/* DECIDE, OUTCOME */
+	WIRE_TXN_ABORT = 2,		/* DECIDE, OUTCOME */
+	WIRE_TXN_PENDING = 0,		/* OUTCOME: undecided, ask again */
+};
+
+enum wire_txn_reason {
+	WIRE_TXR_NONE = 0,
+	WIRE_TXR_LOCKED = 1,		/* a key is held by another transaction */
+	WIRE_TXR_CONDITION = 2,		/* an if= condition failed (detail: op) */
+	WIRE_TXR_NEWER = 3,		/* a member holds a version the write does not dominate */
+	WIRE_TXR_VIEW = 4,		/* the view changed before the decision */
+	WIRE_TXR_FULL = 5,		/* a member's database is full */
+	WIRE_TXR_TIMEOUT = 6,		/* no answer (or no participant) in time */
+	WIRE_TXR_LEFT = 7,		/* a member left (detail: which) */
+	WIRE_TXR_VETO = 8,		/* a participant process voted no */
+	WIRE_TXR_BUSY = 9,		/* the group is in another transaction */
+	WIRE_TXR_COORD_LOST = 10,	/* the coordinator was lost before deciding */
+	WIRE_TXR_BAD = 11,		/* inconsistent request */
+	WIRE_TXR_MAX = 11,
+};
+
+struct wire_txn_op {
+	uint8_t flags;			/* WIRE_TXF_* */
+	uint32_t klen, vlen;
+	struct fotos_vclock clock;	/* the new version's */
+	struct fotos_vclock cond;	/* expected (WIRE_TXF_IF_CLOCK) */
+	const uint8_t *key, *val;
+};
+
+/* TXN_PREPARE and RDV_ARRIVE (which uses view_id, timeout_ms, the group). */
+struct wire_txn {
+	struct wire_pid id;
+	uint64_t view_id, members;
+	uint32_t timeout_ms;
+	uint16_t nops;
+	uint8_t glen;
+	char group[WIRE_GROUP_MAX + 1];	/* NUL-ended copy */
+	const uint8_t *ops;		/* nops encoded operations (wire_txn_op_get) */
+	uint32_t ops_len;
+};
+
+/* TXN_VOTE, TXN_DECIDE, TXN_QUERY, TXN_OUTCOME */
+struct wire_txn_ctl {
+	struct wire_pid id;
+	uint8_t value, reason;
+	uint16_t detail;
+};
+
 /* A decoded message. */
 struct wire_msg {
 	uint8_t type;
@@ -164,6 +250,8 @@ struct wire_msg {
 		struct wire_pid pid;		/* COMMIT, ABORT, QUERY */
 		struct wire_outcome outcome;
 		struct wire_db db;
+		struct wire_txn txn;		/* TXN_PREPARE, RDV_ARRIVE */
+		struct wire_txn_ctl tctl;	/* TXN_VOTE, _DECIDE, _QUERY, _OUTCOME */
 	} u;
 };
 
@@ -185,6 +273,15 @@ int wire_frame_len(const uint8_t *buf, size_t len);
  * 0 or -EPROTO (anything wrong, checked field by field).
  */
 int wire_decode(const uint8_t *buf, size_t len, struct wire_msg *m);
+
+/*
+ * Transaction operations, encoded back to back into TXN_PREPARE's ops.
+ * wire_txn_op_put: bytes written, -EINVAL (the op breaks a rule the decoder
+ * checks), -ENOSPC. wire_txn_op_get: parse the op at buf (len bytes left):
+ * bytes consumed or -EPROTO; key and val point into buf.
+ */
+int wire_txn_op_put(const struct wire_txn_op *op, uint8_t *buf, size_t cap);
+int wire_txn_op_get(const uint8_t *buf, size_t len, struct wire_txn_op *op);
 
 /* Name of a type for logs ("PROPOSE"), "?" if unknown. */
 const char *wire_type_name(unsigned int type);

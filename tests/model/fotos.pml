@@ -898,7 +898,7 @@ inline end_up(i, k) {
 
 /* mesh.c: mesh_on_data(): one message from k at i */
 inline receive(i, k) {
-	printf("MSC: node %d <- %d %e pid %d arg %d\n", i, k, h_t, h_x, h_y);
+	printf("MSC: node %d <- %d ", i, k); printm(h_t); printf(" pid %d arg %d\n", h_x, h_y);
 	if
 	:: h_t == STATUS ->
 		pvw[i].v[k] = h_x;

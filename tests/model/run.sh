@@ -75,7 +75,7 @@ check() {
 			(cd "$dir/run.$name" && cp ../fotos.pml . &&
 			 FOTOS_PROPS=$bits ../pan -r fotos.pml.trail >trail.txt 2>&1)
 			echo "    trail: $dir/run.$name/trail.txt; message sequence (MSC):"
-			grep "MSC:" "$dir/run.$name/trail.txt" | sed 's/^.*MSC: /      /'
+			grep -v "printf\|printm" "$dir/run.$name/trail.txt" | grep "MSC:\|^ *[A-Z]* pid" | sed 's/^.*MSC: /      /'
 		fi
 	fi
 	} >"$BUILD/$name.line"
@@ -91,26 +91,26 @@ quick)
 	echo "model: quick: bitstate (-DBITSTATE, partial coverage), N=3, 1 fault, 1 restart, 1 race"
 	CONF="N=3 inc<=2 seq<=3 faults<=1 races<=1"
 	build safety "$Q" bitstate & build live "$Q" ltl-bitstate & wait
-	check agree safety 1 bitstate "-m300000 -w22" &
-	check self safety 2 bitstate "-m300000 -w22" &
+	check agree safety 1 bitstate "-m300000 -w19" &
+	check self safety 2 bitstate "-m300000 -w19" &
 	wait
-	check mesh safety 4 bitstate "-m300000 -w22" &
-	check end safety 8 bitstate "-m300000 -w22" &
+	check mesh safety 4 bitstate "-m300000 -w19" &
+	check end safety 8 bitstate "-m300000 -w19" &
 	wait
-	check live live 0 ltl-bitstate "-a -f -m300000 -w21"
+	check live live 0 ltl-bitstate "-a -f -m300000 -w18"
 	;;
 full)
 	echo "model: full: exhaustive (-DCOLLAPSE) where it fits in ${MEM} MB, bitstate (-DBITSTATE) otherwise"
 	build safety "$F" bitstate & build live "$F" ltl-bitstate & wait
 	build safety0 "$F0" exhaustive & build safety4 "$F4" bitstate & wait
 	CONF="N=3 inc<=2 seq<=4 faults<=2 races<=2"
-	check agree safety 1 bitstate "-m2000000 -w30" & check self safety 2 bitstate "-m2000000 -w30" & wait
-	check mesh safety 4 bitstate "-m2000000 -w30" & check end safety 8 bitstate "-m2000000 -w30" & wait
-	check live live 0 ltl-bitstate "-a -f -m2000000 -w29"
+	check agree safety 1 bitstate "-m2000000 -w27" & check self safety 2 bitstate "-m2000000 -w27" & wait
+	check mesh safety 4 bitstate "-m2000000 -w27" & check end safety 8 bitstate "-m2000000 -w27" & wait
+	check live live 0 ltl-bitstate "-a -f -m2000000 -w26"
 	CONF="N=3 inc<=1 seq<=3 no faults/races"
 	check end0 safety0 11 exhaustive "-m2000000 -w26"
 	CONF="N=4 inc<=1 seq<=3 faults<=1 races<=1"
-	check mesh4 safety4 4 bitstate "-m2000000 -w30" & check end4 safety4 11 bitstate "-m2000000 -w30" & wait
+	check mesh4 safety4 4 bitstate "-m2000000 -w27" & check end4 safety4 11 bitstate "-m2000000 -w27" & wait
 	;;
 *)
 	echo "usage: $0 quick|full" >&2
