@@ -64,7 +64,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 # agent objects other than main, for unit tests of agent modules
 AGENT_LIB_OBJ := $(filter-out $(B)/agent/main.o,$(AGENT_OBJ))
 
-.PHONY: all lib test test-$(VARIANT) asan tsan demo bench bench-quick fuzz install clean deps check
+.PHONY: all lib test test-$(VARIANT) asan tsan demo model bench bench-quick fuzz install clean deps check
 all: $(B)/libfotos.a $(B)/libfotos.so $(B)/fotosd $(B)/fotosctl
 
 deps:
@@ -114,6 +114,11 @@ $(B)/bench/%: bench/%.c bench/bench.h tests/integ/cluster.h $(B)/libfotos.a
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Ibench -Itests -o $@ $< $(B)/libfotos.a -lpthread -lm
 
+# The model's "full mesh at the commit decision" is stronger than the
+# guarantee (full mesh of a *stable* view) and fails by design: see
+# tests/model/README.md. Its other properties must pass.
+MODEL_XFAIL ?= mesh
+
 # `make test` runs the suite in the release build, then again under ASan+UBSan
 # and under TSan; `make SAN=asan test` runs one variant only.
 test: test-$(VARIANT)
@@ -141,6 +146,11 @@ bench-quick: deps all $(BENCH_BIN)
 
 fuzz: deps
 	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The spin model of the procedures: larger bounds than the quick check that
+# `make test` runs (see tests/model/README.md; hours for the full space).
+model: deps
+	$(Q)MODEL_XFAIL="$(MODEL_XFAIL)" sh tests/model/run.sh full
 
 check:
 	cppcheck --quiet --enable=warning,performance --std=c11 -Ishm -Iclientlib -Iagent agent shm clientlib cli

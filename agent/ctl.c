@@ -25,7 +25,8 @@ void loop_start_conn(struct agent *a, int slot);
 
 #define CTL_HELP "commands: ping, status, peers, log-level LEVEL, put KEYHEX VALHEX " \
 	"[ack=all] [if=CLOCK|if=absent], del KEYHEX [ack=all] [if=...], get KEYHEX, " \
-	"batch put K V;del K;..., dbstat, help"
+	"batch put K V;del K;..., dbstat, txn [group=G] [timeout=MS] put K V [if=..];del K;..., " \
+	"rendezvous GROUP MS [no], rdv-join GROUP, rdv-leave GROUP, help"
 
 static int mkdir_parent(const char *path)
 {
@@ -257,6 +258,12 @@ static void handle(struct agent *a, int slot, char *req)
 		db_ctl_get(a, slot, arg ? arg : (char *)"");
 	} else if (!strcmp(req, "batch")) {
 		db_ctl_batch(a, slot, arg ? arg : (char *)"");
+	} else if (!strcmp(req, "txn")) {
+		txn_ctl(a, slot, arg ? arg : (char *)"");
+	} else if (!strcmp(req, "rendezvous")) {
+		txn_ctl_rdv(a, slot, arg ? arg : (char *)"");
+	} else if (!strcmp(req, "rdv-join") || !strcmp(req, "rdv-leave")) {
+		txn_ctl_join(a, slot, arg ? arg : (char *)"", req[4] == 'l');
 	} else if (!strcmp(req, "dbstat")) {
 		db_ctl_stat(a, slot);
 	} else if (!strcmp(req, "help")) {

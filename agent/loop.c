@@ -412,6 +412,7 @@ static void tick(struct agent *a)
 	memb_tick(a);
 	pub_heartbeat(a);
 	db_tick(a);
+	txn_tick(a);
 	persist_tick(a);
 	arbiter_tick(a);
 }

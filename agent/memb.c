@@ -272,6 +272,7 @@ static void install(struct agent *a, const struct proposal *pr)
 	pub_all(a);
 	mesh_broadcast_status(a);
 	db_on_view(a, old_members, was_in);
+	txn_on_view(a);
 }
 
 static void abort_mine(struct agent *a, const char *why)

@@ -358,7 +358,9 @@ void mesh_on_data(struct agent *a, int slot)
 			a->dirty = 1;
 			continue;
 		}
-		if (m.type >= WIRE_DB_UPDATE)
+		if (m.type >= WIRE_TXN_PREPARE)
+			txn_on_msg(a, c->peer, &m);
+		else if (m.type >= WIRE_DB_UPDATE)
 			db_on_msg(a, c->peer, &m);
 		else
 			memb_on_msg(a, c->peer, &m);
@@ -394,6 +396,7 @@ void mesh_on_close(struct agent *a, int slot)
 		p->backoff_ms = a->conf.retry_min_ms;
 		backoff(a, p);
 		memb_link_down(a, c->peer);
+		txn_on_link_down(a, c->peer);
 		/* tell the others at once: they judge broken pairs by gossip */
 		mesh_broadcast_status(a);
 	}
