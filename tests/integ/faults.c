@@ -834,35 +834,47 @@ static void cut_one_way(void)
 	link_fault(4, 1, 2, 0, "cut one way");
 }
 
-/* A clean split of five into {n0,n1,n2} and {n3,n4}: the majority side goes
- * on as the primary network; the other side is never primary. */
-static void split(void)
+/* A clean split of n nodes into a majority {n0..} and a minority: the
+ * majority side goes on as the primary network; the other side is never
+ * primary; healed, one network. Reports the times asked for: split to each
+ * side's status, heal to one stable network. */
+static void split_n(int n)
 {
 	struct cluster cl;
-	uint64_t all = cl_all(5), left = 0x07, right = 0x18;
+	uint64_t all = cl_all(n), left = cl_all(n / 2 + 1), right = all & ~left;
 	double t_cut, t_heal;
 	int a, b;
 
-	fx_begin(&cl, 5, HOLD_STR);
+	fx_begin(&cl, n, HOLD_STR);
 	start_all(&cl);
-	for (a = 0; a < 5; a++)
-		for (b = 0; b < 5; b++)
+	for (a = 0; a < n; a++)
+		for (b = 0; b < n; b++)
 			if (((left >> a) & 1) && ((right >> b) & 1))
 				net_set(a, b, 1, 1);
 	net_apply();
 	t_cut = cl_now(&cl);
 	printf("  %.3f split %s | %s\n", t_cut, mtext(left), mtext(right));
-	expect_view(&cl, left, left, REMOVE_MS, t_cut, "the majority side stable on its own");
+	expect_view(&cl, left, left, REMOVE_MS, t_cut, "split -> the majority side stable on its own");
 	expect_primary(&cl, left, 1, "the majority side");
-	expect_view(&cl, right, right, REMOVE_MS, t_cut, "the minority side stable on its own");
+	expect_view(&cl, right, right, REMOVE_MS, t_cut, "split -> the minority side stable on its own");
 	expect_primary(&cl, right, 0, "the minority side");
 	th_sleep_ms(HOLD_FAULT_MS);
 	expect_primary(&cl, right, 0, "the minority side later");
 	net_heal();
 	t_heal = cl_now(&cl);
-	expect_view(&cl, all, all, HEAL_MS, t_heal, "healed: one network of all");
+	expect_view(&cl, all, all, HEAL_MS, t_heal, "heal -> one stable network of all");
 	expect_primary(&cl, all, 1, "healed");
 	fx_finish(&cl);
+}
+
+static void split(void)
+{
+	split_n(5);
+}
+
+static void split8(void)
+{
+	split_n(8);
 }
 
 /* n0 (the lowest index, the usual proposer) cut from all three others. */
@@ -1306,6 +1318,7 @@ static const struct {
 	{ "cut_both", cut_both, 60 },
 	{ "cut_one_way", cut_one_way, 60 },
 	{ "split", split, 60 },
+	{ "split8", split8, 60 },
 	{ "isolate", isolate, 60 },
 	{ "kill9", kill9, 60 },
 	{ "stop_cont", stop_cont, 60 },
