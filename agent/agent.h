@@ -13,6 +13,8 @@
  *   pub.c    writes state and view into the segment (shm/) and rings the
  *            futex doorbell; readers see it with zero system calls.
  *   ctl.c    the control socket: text requests from fotosctl and clients.
+ *   txn.c    transactions (two-phase commit over db.c) and rendezvous of
+ *            local processes on every member.
  *
  * Everything runs on the one loop thread: no locks anywhere in the agent.
  */
@@ -30,6 +32,7 @@
 #define MAX_CONNS	512
 #define CTL_MAX_CLIENTS	128
 #define CTL_LINE_MAX	(128 * 1024)
+#define CTL_QUEUE_PAUSE	(64 * 1024)	/* replies queued: stop reading that client */
 #define PEER_WBUF_MAX	(64u << 20)	/* a peer this far behind is stuck: drop the link */
 #define DB_BACKLOG_MAX	(16u << 20)	/* refuse new writes while a peer is this far behind */
 
@@ -50,6 +53,7 @@ struct conn {
 	int connected;
 	int close_after_send;	/* close once the queued reply is sent */
 	int watched;		/* in the epoll set (being read) */
+	int paused;		/* control client not read until its replies drain */
 	int peer;		/* node index once known, else -1 */
 	uint64_t peer_inc;	/* incarnation from its HELLO */
 	int hello_done;		/* we received a valid HELLO */

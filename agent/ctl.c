@@ -3,8 +3,9 @@
  *
  * Request: one line of at most CTL_LINE_MAX bytes. Reply: one line,
  * "ok <text>" or "err <reason>". Commands: ping, status, peers,
- * log-level LEVEL, help, and the database's put, del, get, batch, dbstat
- * (db.c; keys and values in hex). Anything else is answered with an error naming it;
+ * log-level LEVEL, help, the database's put, del, get, batch, dbstat
+ * (db.c; keys and values in hex), and txn, rendezvous, rdv-join, rdv-leave
+ * (txn.c). Anything else is answered with an error naming it;
  * an over-long line is answered and the connection closed. Nothing a client
  * sends can change the membership.
  */
@@ -108,7 +109,11 @@ void ctl_on_accept(struct agent *a, int fd)
 	for (i = 0; i < MAX_CONNS; i++)
 		n += a->conns[i].kind == CONN_CTL;
 	if (n >= CTL_MAX_CLIENTS) {
+		static const char msg[] = "err EBUSY too many control clients: retry later\n";
+
 		log_warn("control socket: %d clients already: refusing another", n);
+		if (write(fd, msg, sizeof(msg) - 1) < 0)
+			log_debug("refused control client gone already");
 		close(fd);
 		return;
 	}
@@ -281,16 +286,26 @@ void ctl_on_data(struct agent *a, int slot)
 	uint32_t off = 0;
 
 	for (;;) {
-		uint8_t *nl = memchr(c->rbuf + off, '\n', c->rlen - off);
-		uint32_t n;
+		uint8_t *nl;
+		uint32_t n, len;
 
+		/* A client that does not read its replies gets no more work
+		 * done for it: stop reading it until it catches up (loop.c
+		 * resumes it), so it cannot stall the loop or eat memory. */
+		if (c->wlen > CTL_QUEUE_PAUSE) {
+			c->paused = 1;
+			conn_stop_reading(a, slot);
+			break;
+		}
+		nl = memchr(c->rbuf + off, '\n', c->rlen - off);
 		if (!nl)
 			break;
 		*nl = 0;
 		n = (uint32_t)(nl - (c->rbuf + off));
-		if (n && c->rbuf[off + n - 1] == '\r')
-			c->rbuf[off + n - 1] = 0;
-		if (memchr(c->rbuf + off, 0, n)) {
+		len = n;
+		if (len && c->rbuf[off + len - 1] == '\r')
+			c->rbuf[off + --len] = 0;	/* CRLF: the same request */
+		if (memchr(c->rbuf + off, 0, len)) {
 			reply(a, slot, "err %s", "request contains a NUL byte");
 		} else {
 			handle(a, slot, (char *)c->rbuf + off);
@@ -301,7 +316,7 @@ void ctl_on_data(struct agent *a, int slot)
 	}
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
-	if (c->rlen > CTL_LINE_MAX) {
+	if (c->rlen > CTL_LINE_MAX && !memchr(c->rbuf, '\n', c->rlen)) {
 		reply(a, slot, "err request longer than %s bytes", "131072");
 		/* The reply is queued; drop the rest and close once sent. */
 		c->rlen = 0;

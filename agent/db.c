@@ -1087,7 +1087,9 @@ static int unhex(const char *s, uint8_t *out, size_t cap, uint32_t *len)
 {
 	size_t n = strlen(s), i;
 
-	if (n % 2 || n / 2 > cap)
+	if (n % 2)
+		return -EINVAL;		/* two hex digits a byte */
+	if (n / 2 > cap)
 		return -E2BIG;
 	for (i = 0; i < n / 2; i++) {
 		int hi = s[2 * i], lo = s[2 * i + 1], v = 0, k;

@@ -303,7 +303,8 @@ static void on_readable(struct agent *a, int slot)
 	struct conn *c = &a->conns[slot];
 	int round;
 
-	for (round = 0; round < 8 && !c->closing && c->watched; round++) {
+	/* control clients get one read a turn: peers come first */
+	for (round = 0; round < (c->kind == CONN_CTL ? 1 : 8) && !c->closing && c->watched; round++) {
 		ssize_t n;
 
 		if (c->rlen >= c->rcap) {
@@ -377,6 +378,12 @@ static void on_send(struct agent *a, int slot, int res)
 		return;
 	}
 	arm_send(a, slot);
+	if (c->paused && c->wlen < CTL_QUEUE_PAUSE / 4) {
+		/* it read its replies: serve what it sent meanwhile */
+		c->paused = 0;
+		watch_recv(a, slot);
+		ctl_on_data(a, slot);
+	}
 }
 
 /* Start receiving (and sending what was queued) once connected. */

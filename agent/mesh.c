@@ -413,8 +413,11 @@ void mesh_tick(struct agent *a)
 
 		if (c->kind == CONN_FREE || c->closing || c->kind == CONN_CTL)
 			continue;
-		/* Silent for the failure timeout: the link is down. */
-		if (a->now - c->last_rx_ns > timeout) {
+		/* Silent for the failure timeout: the link is down. A stranger
+		 * that has not said HELLO within the timeout is cut too, however
+		 * slowly it trickles bytes. */
+		if (a->now - c->last_rx_ns > timeout ||
+		    (!c->hello_done && a->now - c->opened_ns > timeout)) {
 			if (c->hello_done && c->peer >= 0 && a->peers[c->peer].conn == (int)i)
 				log_info("link to %s silent for %u ms: down",
 					 pname(a, c->peer), a->conf.timeout_ms);
