@@ -42,9 +42,10 @@ Q := @
 endif
 
 SHM_SRC := shm/validate.c shm/segment.c
-LIB_SRC := clientlib/open.c clientlib/read.c clientlib/wait.c clientlib/control.c clientlib/vclock.c clientlib/db.c clientlib/decide.c $(SHM_SRC)
+LIB_SRC := clientlib/open.c clientlib/read.c clientlib/wait.c clientlib/control.c clientlib/vclock.c clientlib/db.c clientlib/decide.c clientlib/txn.c $(SHM_SRC)
 AGENT_SRC := agent/main.c agent/conf.c agent/wire.c agent/loop.c agent/mesh.c agent/memb.c \
-	agent/pub.c agent/ctl.c agent/log.c agent/mem.c agent/db.c agent/persist.c agent/arbiter.c
+	agent/pub.c agent/ctl.c agent/log.c agent/mem.c agent/db.c agent/persist.c agent/arbiter.c \
+	agent/txn.c
 CLI_SRC := cli/fotosctl.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)

@@ -1944,6 +1944,196 @@ static int cmd_version(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* ---- transactions and rendezvous --------------------------------------- */
+
+#define TXN_CLI_MAX	256
+
+/*
+ * txn put K V | del K ... [--if K=CLOCK] [--if-absent K] [--group G]
+ * [--hex] [--timeout-ms T]: the writes atomically on every member
+ * (fotos_txn), or none of them, with the reason.
+ */
+static int cmd_txn(int argc, char **argv, struct opts *o)
+{
+	static struct fotos_txn_op ops[TXN_CLI_MAX];
+	static struct bytes keys[TXN_CLI_MAX], vals[TXN_CLI_MAX];
+	static struct fotos_vclock expect[TXN_CLI_MAX], clocks[TXN_CLI_MAX];
+	const char *ifs[TXN_CLI_MAX], *absents[TXN_CLI_MAX], *group = NULL, *v;
+	struct fotos_txn_result res;
+	struct fotos_db_limits lim;
+	struct fotos *h = NULL;
+	int i, j, r, n = 0, nif = 0, nabs = 0, hex = 0, timeout_ms = 10000, rc = 1, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--hex")) {
+			hex = 1;
+		} else if ((r = opt_value(argc, argv, &i, "--if", &v))) {
+			if (r < 0 || !strchr(v, '=') || nif >= TXN_CLI_MAX)
+				return usage_error("txn: --if needs KEY=CLOCK");
+			ifs[nif++] = v;
+		} else if ((r = opt_value(argc, argv, &i, "--if-absent", &v))) {
+			if (r < 0 || nabs >= TXN_CLI_MAX)
+				return usage_error("txn: --if-absent needs a KEY");
+			absents[nabs++] = v;
+		} else if ((r = opt_value(argc, argv, &i, "--group", &v))) {
+			if (r < 0 || !*v)
+				return usage_error("txn: --group needs a group name");
+			group = v;
+		} else if ((r = opt_value(argc, argv, &i, "--timeout-ms", &v))) {
+			uint64_t t;
+
+			if (r < 0 || parse_num(v, 3600000, &t) < 0 || !t)
+				return usage_error("txn: --timeout-ms needs a number of milliseconds");
+			timeout_ms = (int)t;
+		} else if (!strcmp(argv[i], "put") || !strcmp(argv[i], "del")) {
+			int del = argv[i][0] == 'd';
+
+			if (n >= TXN_CLI_MAX)
+				return usage_error("txn: at most %d operations", TXN_CLI_MAX);
+			if (i + 1 + !del >= argc)
+				return usage_error("txn: %s needs %s", argv[i], del ? "KEY" : "KEY VALUE");
+			memset(&ops[n], 0, sizeof(ops[n]));
+			if (arg_bytes(argv[i + 1], hex, &keys[n]) < 0 || !keys[n].n ||
+			    (!del && arg_bytes(argv[i + 2], hex, &vals[n]) < 0))
+				return usage_error("txn: op %d: a bad key or value%s", n,
+						   hex ? " (two hex digits a byte)" : "");
+			ops[n].flags = del ? FOTOS_TXN_DEL : 0;
+			ops[n].key = keys[n].p;
+			ops[n].klen = keys[n].n;
+			ops[n].val = del ? NULL : vals[n].p;
+			ops[n].vlen = del ? 0 : vals[n].n;
+			ops[n].clock = &clocks[n];
+			n++;
+			i += 1 + !del;
+		} else {
+			return usage_error("txn: unexpected '%s' (put KEY VALUE, del KEY, --if "
+					   "KEY=CLOCK, --if-absent KEY, --group G)", argv[i]);
+		}
+	}
+	if (!n && !group)
+		return usage_error("txn: no operation");
+	/* conditions name keys of the operations (given like them) */
+	for (j = 0; j < nif + nabs; j++) {
+		const char *spec = j < nif ? ifs[j] : absents[j - nif];
+		const char *eq = j < nif ? strrchr(spec, '=') : spec + strlen(spec);
+		struct bytes k = { 0 };
+		char *ks = strndup(spec, (size_t)(eq - spec));
+
+		if (!ks || arg_bytes(ks, hex, &k) < 0) {
+			free(ks);
+			return usage_error("txn: a bad key in '%s'", spec);
+		}
+		free(ks);
+		for (i = 0; i < n; i++)
+			if (keys[i].n == k.n && !memcmp(keys[i].p, k.p, k.n))
+				break;
+		free(k.p);
+		if (i == n)
+			return usage_error("txn: '%s' names no key of the operations", spec);
+		if (j < nif) {
+			if (fotos_vclock_parse(&expect[i], eq + 1) < 0)
+				return usage_error("txn: bad clock in '%s' (as 'get' prints it)", spec);
+			ops[i].expect = &expect[i];
+		} else {
+			ops[i].flags |= FOTOS_TXN_IF_ABSENT;
+		}
+	}
+	if (db_open(o, "txn", &h, &lim))
+		return 1;
+	ret = fotos_txn_group(h, group, ops, (size_t)n, &res, timeout_ms);
+	if (ret < 0) {
+		const char *d = detail_text(res.detail);
+
+		if (o->json) {
+			printf("{\"committed\":false,\"error\":");
+			json_str(stdout, fotos_strerror(ret), SIZE_MAX);
+			printf(",\"op\":%d,\"detail\":", res.op);
+			json_str(stdout, d, SIZE_MAX);
+			printf("}\n");
+		}
+		errmsg("txn failed: %s%s%s%s", fotos_strerror(ret), *d ? ": " : "", d,
+		       ret == -ETIMEDOUT && !strstr(d, "aborted") ?
+		       " (the outcome is unknown: check with 'fotosctl get')" : "");
+		goto out;
+	}
+	if (o->json)
+		printf("{\"committed\":true,\"clocks\":[");
+	else
+		printf("committed %d write%s%s%s\n", n, n == 1 ? "" : "s", group ? " with group " : "",
+		       group ? group : "");
+	for (i = 0; i < n; i++) {
+		char cl[CLOCK_TEXT];
+
+		clock_text(&clocks[i], cl, sizeof(cl));
+		if (o->json)
+			printf("%s\"%s\"", i ? "," : "", cl);
+		else
+			printf("  op %d: clock %s\n", i, cl);
+	}
+	if (o->json)
+		printf("]}\n");
+	rc = 0;
+out:
+	fotos_close(h);
+	for (i = 0; i < n; i++) {
+		free(keys[i].p);
+		free(vals[i].p);
+	}
+	return rc;
+}
+
+/*
+ * rendezvous NAME --timeout-ms T [--no]: wait until a participant on every
+ * member has arrived (or vote no), exit 0 when released, 1 with the
+ * reason when the rendezvous failed on every node.
+ */
+static int cmd_rendezvous(int argc, char **argv, struct opts *o)
+{
+	struct fotos_txn_result res;
+	struct fotos *h = NULL;
+	const char *name = NULL, *v;
+	int i, r, timeout_ms = 0, veto = 0, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--no")) {
+			veto = 1;
+		} else if ((r = opt_value(argc, argv, &i, "--timeout-ms", &v))) {
+			uint64_t t;
+
+			if (r < 0 || parse_num(v, 3600000, &t) < 0 || !t)
+				return usage_error("rendezvous: --timeout-ms needs a number of milliseconds");
+			timeout_ms = (int)t;
+		} else if (!name && argv[i][0] != '-') {
+			name = argv[i];
+		} else {
+			return usage_error("rendezvous: unexpected '%s'", argv[i]);
+		}
+	}
+	if (!name || !timeout_ms)
+		return usage_error("rendezvous: needs NAME and --timeout-ms T");
+	ret = open_seg(o, &h);
+	if (ret < 0) {
+		open_failed(o, ret);
+		return 1;
+	}
+	ret = veto ? fotos_rendezvous_veto(h, name, timeout_ms, &res)
+		   : fotos_rendezvous(h, name, timeout_ms, &res);
+	fotos_close(h);
+	if (o->json) {
+		printf("{\"released\":%s,\"detail\":", ret ? "false" : "true");
+		json_str(stdout, ret ? detail_text(res.detail) : res.detail, SIZE_MAX);
+		printf("}\n");
+	}
+	if (ret < 0) {
+		errmsg("rendezvous %s failed: %s: %s", name, fotos_strerror(ret),
+		       detail_text(res.detail));
+		return 1;
+	}
+	if (!o->json)
+		printf("released: %s\n", name);
+	return 0;
+}
+
 static int cmd_help(int argc, char **argv, struct opts *o);
 
 static const struct cmd cmds[] = {
@@ -1981,6 +2171,15 @@ static const struct cmd cmds[] = {
 	{ "keys", cmd_keys,
 	  "[PREFIX] [--hex] [--long]\tlist the live keys (that start with PREFIX), sorted; "
 	  "--long adds size, clock, writer and CONFLICT" },
+	{ "txn", cmd_txn,
+	  "put KEY VALUE | del KEY ... [--if KEY=CLOCK] [--if-absent KEY] [--group G] [--hex] "
+	  "[--timeout-ms T]\tan atomic transaction: every member applies all the writes or none "
+	  "(conditions: the key's clock as 'get' prints it, or absent). With --group: only if a "
+	  "participant of G on every member votes yes (waits in 'rendezvous G')" },
+	{ "rendezvous", cmd_rendezvous,
+	  "NAME --timeout-ms T [--no]\twait until a participant of NAME on every member has "
+	  "arrived, then all proceed at once; exit 1 with the reason if it fails (a member "
+	  "left, a timeout, a --no vote)" },
 	{ "raw", cmd_raw, "[--timeout-ms T] LINE...\tsend one request line, print the reply" },
 	{ "version", cmd_version, "\tprint the version" },
 	{ "help", cmd_help, "[COMMAND]\tthis text, or a command's" },

@@ -274,6 +274,7 @@ static int errno_of(const char *name)
 		{ "ENOSPC", ENOSPC }, { "E2BIG", E2BIG }, { "ECANCELED", ECANCELED },
 		{ "EAGAIN", EAGAIN }, { "EINVAL", EINVAL }, { "ENOENT", ENOENT },
 		{ "ETIMEDOUT", ETIMEDOUT }, { "ENOMEM", ENOMEM },
+		{ "EBUSY", EBUSY }, { "ECONNABORTED", ECONNABORTED },
 	};
 	size_t i;
 
@@ -283,6 +284,9 @@ static int errno_of(const char *name)
 			return -t[i].e;
 	return -EREMOTEIO;
 }
+
+static int ctl_call(struct fotos *h, const char *req, size_t rlen, char *resp, size_t len,
+		    int timeout_ms);
 
 static int ms_left(const struct timespec *t0, int timeout_ms)
 {
@@ -367,7 +371,14 @@ static int ctl_once(struct fotos *h, const char *req, size_t rlen, char *resp, s
  * Send one request line (with its '\n') and read the reply into resp. The
  * connection is kept for the next write; a broken one is reopened once.
  * Returns 0 for "ok" (resp holds the rest), or -errno (resp: the reason).
+ * Also used by txn.c (internal: declared in handle.h, not exported).
  */
+int __fotos_ctl_call(struct fotos *h, const char *req, size_t rlen, char *resp, size_t len,
+		     int timeout_ms)
+{
+	return ctl_call(h, req, rlen, resp, len, timeout_ms);
+}
+
 static int ctl_call(struct fotos *h, const char *req, size_t rlen, char *resp, size_t len,
 		    int timeout_ms)
 {

@@ -235,6 +235,62 @@ struct fotos_op {
 int fotos_batch(struct fotos *h, const struct fotos_op *ops, size_t n,
 		struct fotos_put_result *res, int timeout_ms);
 
+/* ---- transactions and rendezvous (two-phase commit) --------------------
+ * A transaction: several writes (each with an optional condition) that
+ * every member of the view applies, or none does. It runs on this node's
+ * agent as coordinator; any failed condition, a member that cannot
+ * prepare, a member lost or a view change before the decision aborts it
+ * everywhere. A group names local processes taking part on every member:
+ * a process joins it (fotos_rdv_join) and waits in fotos_rendezvous(); a
+ * transaction or rendezvous on the group completes only when, on every
+ * member node, a process waits and every joined one does; then all of them
+ * are answered at once, or all get the failure. Each call holds the
+ * handle's control connection until it is answered (other writes through
+ * the handle wait): use a handle per waiting thread. A join lasts as long
+ * as that connection (fotos_close, or the agent restarting, ends it).
+ * Errors (res->detail: the agent's words, res->op: the operation an abort
+ * is about or -1): -ECANCELED (a condition failed, or a participant voted
+ * no), -EBUSY (a key or the group is held by another transaction: retry),
+ * -EAGAIN (a member holds a version the write does not dominate, or the
+ * node is in no network: retry), -ECONNABORTED (a member left, the view
+ * changed, or the coordinator was lost, before the decision), -ETIMEDOUT,
+ * -ENOSPC, -E2BIG, -EINVAL, other -errno from the control socket.
+ */
+#define FOTOS_TXN_DEL		1u	/* the operation deletes the key */
+#define FOTOS_TXN_IF_ABSENT	2u	/* condition: the key is absent or deleted */
+
+struct fotos_txn_op {
+	unsigned int flags;		/* FOTOS_TXN_* */
+	const void *key;
+	size_t klen;
+	const void *val;		/* ignored for a delete */
+	size_t vlen;
+	const struct fotos_vclock *expect;	/* condition: the key's clock (NULL: none) */
+	struct fotos_vclock *clock;	/* out, may be NULL: the version written */
+};
+
+struct fotos_txn_result {
+	int op;				/* the operation an abort is about, -1 if none */
+	char detail[200];
+};
+
+/* Run ops[0..n) (1..256) atomically. 0 once committed (applied here). */
+int fotos_txn(struct fotos *h, const struct fotos_txn_op *ops, size_t n,
+	      struct fotos_txn_result *res, int timeout_ms);
+/* The same, committed only if the participants of group on every member
+ * vote yes (wait in fotos_rendezvous); n may be 0. */
+int fotos_txn_group(struct fotos *h, const char *group, const struct fotos_txn_op *ops,
+		    size_t n, struct fotos_txn_result *res, int timeout_ms);
+/* Register (leave) this handle's connection as a participant of group. */
+int fotos_rdv_join(struct fotos *h, const char *group);
+int fotos_rdv_leave(struct fotos *h, const char *group);
+/* Wait until a participant on every member node arrived, or the failure
+ * (with the reason on every node). _veto votes no: the round fails. */
+int fotos_rendezvous(struct fotos *h, const char *group, int timeout_ms,
+		     struct fotos_txn_result *res);
+int fotos_rendezvous_veto(struct fotos *h, const char *group, int timeout_ms,
+			  struct fotos_txn_result *res);
+
 /* Events for fotos_wait(). */
 #define FOTOS_EV_VIEW	(1u << 0)	/* a new view was published */
 #define FOTOS_EV_STABLE	(1u << 1)	/* the stable flag changed */

@@ -33,4 +33,8 @@ struct fotos {
 	struct fotos_info info;
 };
 
+/* db.c: one request on the kept control connection (0 "ok", -errno "err"). */
+int __fotos_ctl_call(struct fotos *h, const char *req, size_t rlen, char *resp, size_t len,
+		     int timeout_ms);
+
 #endif

@@ -8,7 +8,8 @@
  *
  * fuzz_wire: one valid frame of every type (PROPOSE with 1, 4 and 64
  * members; the database frames with a clock, key and value, and also an
- * empty value, a delete, a large value and a full 64-node clock), a stream
+ * empty value, a delete, a large value and a full 64-node clock; a
+ * transaction of two writes and a rendezvous round), a stream
  * of several frames, and a few broken ones.
  * fuzz_shm: a compact valid header (all regions in page 1), the agent's
  * real layout, one still initialising and one of another major version.
@@ -58,7 +59,7 @@ static void gen_wire(void)
 	struct wire_pid pid = { .incarnation = 0x17b2a3c4d5e6f708ULL, .seq = 42, .proposer = 2 };
 	static const uint8_t key[] = "user:42", val[] = "{\"v\":1}";
 	static uint8_t bigval[4096];
-	static uint8_t buf[WIRE_MAX_FRAME], stream[4 * WIRE_MAX_FRAME];
+	static uint8_t buf[WIRE_MAX_FRAME], stream[4 * WIRE_MAX_FRAME], txnops[512];
 	struct fotos_vclock vc;
 	size_t n, sn = 0;
 	struct wire_msg m;
@@ -131,6 +132,58 @@ static void gen_wire(void)
 			m.u.db.result = -ECANCELED;
 			fotos_vclock_init(&m.u.db.clock, 2);
 			m.u.db.clock.c[1] = 3;
+			break;
+		case WIRE_TXN_PREPARE: {
+			struct wire_txn_op op;
+			int k;
+
+			m.u.txn.id = pid;
+			m.u.txn.view_id = 0x1234;
+			m.u.txn.members = 7;
+			m.u.txn.timeout_ms = 1000;
+			memset(&op, 0, sizeof(op));
+			op.flags = WIRE_TXF_IF_CLOCK;
+			op.klen = sizeof(key) - 1;
+			op.vlen = sizeof(val) - 1;
+			op.key = key;
+			op.val = val;
+			fotos_vclock_init(&op.clock, 3);
+			op.clock.c[0] = 4;
+			op.clock.c[2] = 8;
+			fotos_vclock_init(&op.cond, 3);
+			op.cond.c[0] = 4;
+			op.cond.c[2] = 7;
+			k = wire_txn_op_put(&op, txnops, sizeof(txnops));
+			op.flags = WIRE_TXF_TOMB | WIRE_TXF_IF_ABSENT;
+			op.key = (const uint8_t *)"other";
+			op.klen = 5;
+			op.vlen = 0;
+			op.val = NULL;
+			fotos_vclock_init(&op.cond, 0);
+			k += wire_txn_op_put(&op, txnops + k, sizeof(txnops) - (size_t)k);
+			m.u.txn.nops = 2;
+			m.u.txn.ops = txnops;
+			m.u.txn.ops_len = (uint32_t)k;
+			break;
+		}
+		case WIRE_RDV_ARRIVE:
+			m.u.txn.view_id = 0x1234;
+			m.u.txn.timeout_ms = 500;
+			m.u.txn.glen = 4;
+			memcpy(m.u.txn.group, "meet", 4);
+			break;
+		case WIRE_TXN_VOTE:
+		case WIRE_TXN_DECIDE:
+		case WIRE_TXN_QUERY:
+		case WIRE_TXN_OUTCOME:
+			m.u.tctl.id = pid;
+			if (t == WIRE_TXN_VOTE) {
+				m.u.tctl.value = WIRE_TXN_NO;
+				m.u.tctl.reason = WIRE_TXR_CONDITION;
+				m.u.tctl.detail = 1;
+			} else if (t != WIRE_TXN_QUERY) {
+				m.u.tctl.value = WIRE_TXN_COMMIT;
+			}
 			break;
 		}
 		n = enc(&m, buf, sizeof(buf));
@@ -209,6 +262,17 @@ static void gen_wire(void)
 	m.u.db.id = 6;
 	m.u.db.clock = vc;
 	put("fuzz_wire", "DB_CAS_REPLY-ok-64", buf, enc(&m, buf, sizeof(buf)));
+
+	/* A rendezvous round: a PREPARE with a group and no writes. */
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_TXN_PREPARE;
+	m.u.txn.id = pid;
+	m.u.txn.view_id = 0x1234;
+	m.u.txn.members = 7;
+	m.u.txn.timeout_ms = 2000;
+	m.u.txn.glen = 4;
+	memcpy(m.u.txn.group, "meet", 4);
+	put("fuzz_wire", "TXN_PREPARE-rendezvous", buf, enc(&m, buf, sizeof(buf)));
 }
 
 /* A header as the agent writes it, into map of total bytes. */

@@ -34,6 +34,39 @@ static void sample_clock(struct fotos_vclock *vc)
 	vc->c[63] = UINT64_MAX;
 }
 
+/*
+ * The operations of the TXN_PREPARE sample: a conditional put (clock and
+ * condition of 3 counters, the sample key and value) and a delete if
+ * absent: 76 + 42 bytes.
+ */
+static const uint8_t *sample_ops(uint32_t *len)
+{
+	static uint8_t buf[256];
+	struct wire_txn_op op;
+	int n, m;
+
+	memset(&op, 0, sizeof(op));
+	op.flags = WIRE_TXF_IF_CLOCK;
+	op.klen = sizeof(sample_key);
+	op.vlen = sizeof(sample_val);
+	op.key = sample_key;
+	op.val = sample_val;
+	sample_clock(&op.clock);
+	sample_clock(&op.cond);
+	op.cond.c[5]++;
+	n = wire_txn_op_put(&op, buf, sizeof(buf));
+	assert_int_equal(n, 76);
+	memset(&op, 0, sizeof(op));
+	op.flags = WIRE_TXF_TOMB | WIRE_TXF_IF_ABSENT;
+	op.klen = sizeof(sample_key);
+	op.key = sample_key;
+	sample_clock(&op.clock);
+	m = wire_txn_op_put(&op, buf + n, sizeof(buf) - (size_t)n);
+	assert_int_equal(m, 42);
+	*len = (uint32_t)(n + m);
+	return buf;
+}
+
 /* A sample of every type, with every field non-zero where it may be. */
 static void sample(unsigned int type, struct wire_msg *m)
 {
@@ -114,6 +147,43 @@ static void sample(unsigned int type, struct wire_msg *m)
 		m->u.db.result = -ECANCELED;
 		sample_clock(&m->u.db.clock);
 		break;
+	case WIRE_TXN_PREPARE:
+		m->u.txn.id = pid;
+		m->u.txn.view_id = 0x0a0b0c0d0e0f1011ULL;
+		m->u.txn.members = 0x8000000000000013ULL;
+		m->u.txn.timeout_ms = 0x01020304;
+		m->u.txn.nops = 2;
+		m->u.txn.glen = 3;
+		memcpy(m->u.txn.group, "grp", 3);
+		m->u.txn.ops = sample_ops(&m->u.txn.ops_len);
+		break;
+	case WIRE_RDV_ARRIVE:
+		m->u.txn.view_id = 0x0a0b0c0d0e0f1011ULL;
+		m->u.txn.timeout_ms = 0x01020304;
+		m->u.txn.glen = 3;
+		memcpy(m->u.txn.group, "grp", 3);
+		break;
+	case WIRE_TXN_VOTE:
+		m->u.tctl.id = pid;
+		m->u.tctl.value = WIRE_TXN_NO;
+		m->u.tctl.reason = WIRE_TXR_LOCKED;
+		m->u.tctl.detail = 0x0102;
+		break;
+	case WIRE_TXN_DECIDE:
+		m->u.tctl.id = pid;
+		m->u.tctl.value = WIRE_TXN_ABORT;
+		m->u.tctl.reason = WIRE_TXR_LEFT;
+		m->u.tctl.detail = 5;
+		break;
+	case WIRE_TXN_QUERY:
+		m->u.tctl.id = pid;
+		break;
+	case WIRE_TXN_OUTCOME:
+		m->u.tctl.id = pid;
+		m->u.tctl.value = WIRE_TXN_COMMIT;
+		m->u.tctl.reason = WIRE_TXR_MAX;
+		m->u.tctl.detail = 0xffff;
+		break;
 	}
 }
 
@@ -146,6 +216,14 @@ static void assert_msg_equal(const struct wire_msg *m, const struct wire_msg *d,
 		t.u.db.key = m->u.db.key;
 		t.u.db.val = m->u.db.val;
 	}
+	if (m->type == WIRE_TXN_PREPARE) {
+		/* the operations are pointed to, inside the frame, at its end */
+		assert_int_equal(d->u.txn.ops_len, m->u.txn.ops_len);
+		assert_non_null(d->u.txn.ops);
+		assert_true(d->u.txn.ops + d->u.txn.ops_len == buf + len);
+		assert_memory_equal(d->u.txn.ops, m->u.txn.ops, m->u.txn.ops_len);
+		t.u.txn.ops = m->u.txn.ops;
+	}
 	assert_memory_equal(m, &t, sizeof(*m));
 }
 
@@ -158,6 +236,10 @@ static const size_t sample_len[WIRE_TYPE_MAX] = {
 	[WIRE_DB_CAS] = 24 + 28 + 5 + 3,
 	[WIRE_DB_ACK] = 16,
 	[WIRE_DB_CAS_REPLY] = 16 + 28,
+	[WIRE_TXN_PREPARE] = 40 + 3 + 76 + 42,	/* fixed, group, two operations */
+	[WIRE_TXN_VOTE] = 24, [WIRE_TXN_DECIDE] = 24, [WIRE_TXN_QUERY] = 24,
+	[WIRE_TXN_OUTCOME] = 24,
+	[WIRE_RDV_ARRIVE] = 16 + 3,
 };
 
 /* Encode into an exactly sized heap buffer (caller frees). */
@@ -877,6 +959,57 @@ static void test_encode_nospc(void **state)
 	}
 }
 
+/* The transaction frames: each rule the decoder checks, the encoder too. */
+static void test_txn_checks(void **state)
+{
+	static const uint8_t one = 1, space = ' ', sixty_five = 65, zero = 0;
+	struct wire_msg m;
+	struct wire_txn_op op;
+
+	(void)state;
+	sample(WIRE_TXN_PREPARE, &m); m.u.txn.nops = 0; m.u.txn.glen = 0;
+	memset(m.u.txn.group, 0, sizeof(m.u.txn.group)); m.u.txn.ops = NULL; m.u.txn.ops_len = 0;
+	expect_bad(&m);					/* neither writes nor a group */
+	sample(WIRE_TXN_PREPARE, &m); m.u.txn.group[1] = ' '; expect_bad(&m);
+	sample(WIRE_TXN_PREPARE, &m); m.u.txn.members = 1; expect_bad(&m);	/* no proposer */
+	sample(WIRE_TXN_PREPARE, &m); m.u.txn.nops = 1; expect_bad(&m);	/* ops left over */
+	sample(WIRE_TXN_PREPARE, &m); m.u.txn.nops = 3; expect_bad(&m);	/* ops missing */
+	sample(WIRE_TXN_PREPARE, &m); m.u.txn.nops = WIRE_TXN_MAX_OPS + 1; expect_bad(&m);
+	sample(WIRE_TXN_PREPARE, &m); m.u.txn.glen = WIRE_GROUP_MAX + 1; expect_bad(&m);
+	sample(WIRE_TXN_VOTE, &m); m.u.tctl.value = WIRE_TXN_YES; expect_bad(&m);	/* yes, a reason */
+	sample(WIRE_TXN_VOTE, &m); m.u.tctl.value = 2; expect_bad(&m);
+	sample(WIRE_TXN_DECIDE, &m); m.u.tctl.value = 0; expect_bad(&m);
+	sample(WIRE_TXN_DECIDE, &m); m.u.tctl.reason = WIRE_TXR_MAX + 1; expect_bad(&m);
+	sample(WIRE_TXN_QUERY, &m); m.u.tctl.detail = 1; expect_bad(&m);
+	sample(WIRE_TXN_OUTCOME, &m); m.u.tctl.value = 3; expect_bad(&m);
+	sample(WIRE_RDV_ARRIVE, &m); m.u.txn.id.seq = 1; expect_bad(&m);
+	sample(WIRE_RDV_ARRIVE, &m); m.u.txn.glen = 0; m.u.txn.group[0] = 0; expect_bad(&m);
+	/* header bytes of a PREPARE: pad, group length, a group byte */
+	decode_bad(WIRE_TXN_PREPARE, 39, &one, 1);
+	decode_bad(WIRE_TXN_PREPARE, 38, &sixty_five, 1);
+	decode_bad(WIRE_TXN_PREPARE, 41, &space, 1);
+	decode_bad(WIRE_TXN_PREPARE, 43 + 1, &one, 1);		/* op pad */
+	decode_bad(WIRE_TXN_PREPARE, 43, &zero, 1);		/* op flags: cond clock w/o IF_CLOCK */
+	decode_bad(WIRE_TXN_VOTE, 20, &one, 1);
+	decode_bad(WIRE_RDV_ARRIVE, 13, &one, 1);
+	/* an operation's own rules */
+	memset(&op, 0, sizeof(op));
+	op.klen = 1;
+	op.key = (const uint8_t *)"k";
+	fotos_vclock_init(&op.clock, 1);
+	assert_int_equal(wire_txn_op_put(&op, (uint8_t[64]){ 0 }, 64), -EINVAL);	/* empty clock */
+	op.clock.c[0] = 1;
+	assert_int_equal(wire_txn_op_put(&op, (uint8_t[64]){ 0 }, 64), 8 + 10 + 1 + 1);
+	op.flags = WIRE_TXF_IF_CLOCK | WIRE_TXF_IF_ABSENT;
+	assert_int_equal(wire_txn_op_put(&op, (uint8_t[64]){ 0 }, 64), -EINVAL);
+	op.flags = WIRE_TXF_TOMB;
+	op.vlen = 1;
+	op.val = (const uint8_t *)"v";
+	assert_int_equal(wire_txn_op_put(&op, (uint8_t[64]){ 0 }, 64), -EINVAL);	/* delete + value */
+	op.flags = 0;
+	assert_int_equal(wire_txn_op_put(&op, (uint8_t[64]){ 0 }, 8), -ENOSPC);
+}
+
 static void test_type_names(void **state)
 {
 	(void)state;
@@ -892,6 +1025,8 @@ static void test_type_names(void **state)
 	assert_string_equal(wire_type_name(WIRE_DB_ACK), "DB_ACK");
 	assert_string_equal(wire_type_name(WIRE_DB_CAS), "DB_CAS");
 	assert_string_equal(wire_type_name(WIRE_DB_CAS_REPLY), "DB_CAS_REPLY");
+	assert_string_equal(wire_type_name(WIRE_TXN_PREPARE), "TXN_PREPARE");
+	assert_string_equal(wire_type_name(WIRE_RDV_ARRIVE), "RDV_ARRIVE");
 	assert_string_equal(wire_type_name(0), "?");
 	assert_string_equal(wire_type_name(WIRE_TYPE_MAX), "?");
 	assert_string_equal(wire_type_name(0xffffffffu), "?");
@@ -925,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(test_encode_nospc),
 		cmocka_unit_test(test_db_sizes),
 		cmocka_unit_test(test_db_lengths),
+		cmocka_unit_test(test_txn_checks),
 		cmocka_unit_test(test_type_names),
 		cmocka_unit_test(test_hash),
 	};

@@ -1,0 +1,527 @@
+/*
+ * bench_txn.c - what a transaction and a rendezvous cost on 3 fotosd
+ * processes on loopback, against a bare loopback TCP round trip measured
+ * in the same run.
+ *
+ *   txn   fotos_txn of 10 puts (16-byte keys, 64-byte values) through n0,
+ *         from the call until it returns committed (the coordinator has
+ *         every member's yes and has applied); and until the last write is
+ *         readable in every node's segment (polled from this process).
+ *         Target: the median within 5 TCP round trips.
+ *   rdv   one participant on each node (its own handle), arriving 2 ms
+ *         apart, the last one a different node each round: from the last
+ *         call of fotos_rendezvous until every participant is released.
+ *         Target: the median within 3 TCP round trips.
+ *
+ * Ports, names and clean-up as bench_db.c ($FOTOSD names the agent).
+ * stdout: markdown tables; stderr: progress. Usage: bench_txn [--quick]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "fotos.h"
+
+#define NMAX		3
+#define NOPS		10
+#define VLEN		64
+#define MS		1000000ull
+
+/* ---- names and clean-up (fixed buffers: usable from a signal handler) ---- */
+
+static char g_dir[128];
+static char g_conf[NMAX + 1][192];	/* [0]: 1 node; [1]: 3 nodes */
+static char g_shm[NMAX][64];
+static char g_shmpath[NMAX][80];
+static char g_sock[NMAX][192];
+static char g_log[NMAX][192];
+static volatile sig_atomic_t g_pids[NMAX + 2];	/* agents, then helper children */
+static const char *g_fotosd;
+static int g_port;
+
+static void cleanup(void)
+{
+	int i;
+
+	for (i = 0; i < NMAX + 2; i++)
+		if (g_pids[i] > 0) {
+			kill((pid_t)g_pids[i], SIGKILL);
+			g_pids[i] = 0;
+		}
+	if (!g_dir[0])
+		return;
+	for (i = 0; i < NMAX; i++) {
+		unlink(g_shmpath[i]);
+		unlink(g_sock[i]);
+		unlink(g_log[i]);
+	}
+	unlink(g_conf[0]);
+	unlink(g_conf[1]);
+	rmdir(g_dir);
+	g_dir[0] = 0;
+}
+
+static void on_signal(int sig)
+{
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int names_init(void)
+{
+	int i, pid = (int)getpid();
+
+	snprintf(g_dir, sizeof(g_dir), "/tmp/fotos-btx-XXXXXX");
+	if (!mkdtemp(g_dir)) {
+		g_dir[0] = 0;
+		return -errno;
+	}
+	/* 110 blocks of 100 ports in 21000-31999: below 32768 */
+	g_port = 21000 + (pid % 110) * 100;
+	for (i = 0; i < NMAX; i++) {
+		snprintf(g_shm[i], sizeof(g_shm[i]), "/fotos-btx-%d-n%d", pid, i);
+		snprintf(g_shmpath[i], sizeof(g_shmpath[i]), "/dev/shm%.63s", g_shm[i]);
+		snprintf(g_sock[i], sizeof(g_sock[i]), "%s/n%d.sock", g_dir, i);
+		snprintf(g_log[i], sizeof(g_log[i]), "%s/n%d.log", g_dir, i);
+	}
+	for (i = 0; i < 2; i++) {
+		FILE *f;
+		int k, n = i ? 3 : 1;
+
+		snprintf(g_conf[i], sizeof(g_conf[i]), "%s/c%d.ini", g_dir, n);
+		f = fopen(g_conf[i], "w");
+		if (!f)
+			return -errno;
+		fprintf(f, "[cluster]\nname = btx%d\nheartbeat_ms = 100\ntimeout_ms = 1000\n", pid);
+		for (k = 0; k < n; k++)
+			fprintf(f, "\n[node n%d]\naddress = 127.0.0.1:%d\n", k, g_port + 10 * i + k);
+		if (fclose(f))
+			return -errno;
+	}
+	return 0;
+}
+
+/* The last lines of node i's log on stderr. */
+static void log_tail(int i)
+{
+	char buf[2048];
+	int fd = open(g_log[i], O_RDONLY);
+	off_t end;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	end = lseek(fd, 0, SEEK_END);
+	lseek(fd, end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = 0;
+		fprintf(stderr, "---- n%d log (tail) ----\n%s\n", i, buf);
+	}
+}
+
+/* ---- agents ----------------------------------------------------------------- */
+
+static int node_start(int i, int conf)
+{
+	char name[16];
+	char *argv[] = { "fotosd", "--config", g_conf[conf], "--node", name, "--shm", g_shm[i],
+			 "--control", g_sock[i], "--log-level", "warn", NULL };
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "n%d", i);
+	unlink(g_shmpath[i]);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open(g_log[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the bench */
+		execv(g_fotosd, argv);
+		_exit(127);
+	}
+	g_pids[i] = pid;
+	return 0;
+}
+
+static void node_stop(int i)
+{
+	pid_t pid = (pid_t)g_pids[i];
+	int k;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (k = 0; k < 3000; k++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			goto out;
+		bench_sleep_ns(MS);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+out:
+	g_pids[i] = 0;
+	unlink(g_shmpath[i]);
+}
+
+/* Start n agents and open their segments once all are stable in one view. */
+static int cluster_start(int n, struct fotos **h)
+{
+	uint64_t t0 = bench_now_ns();
+	int i, ret, ok;
+
+	for (i = 0; i < n; i++) {
+		h[i] = NULL;
+		ret = node_start(i, n == 1 ? 0 : 1);
+		if (ret < 0)
+			return ret;
+	}
+	do {
+		bench_sleep_ns(5 * MS);
+		ok = 1;
+		for (i = 0; i < n; i++) {
+			struct fotos_status st;
+			struct fotos_view v;
+
+			if (!h[i] && fotos_open(g_shm[i], &h[i]) < 0)
+				h[i] = NULL;
+			if (!h[i] || fotos_read_status(h[i], &st) < 0 || fotos_read_view(h[i], &v) < 0 ||
+			    !st.stable || v.count != (uint32_t)n)
+				ok = 0;
+			if (waitpid((pid_t)g_pids[i], NULL, WNOHANG) == (pid_t)g_pids[i]) {
+				fprintf(stderr, "bench_txn: agent n%d exited at start\n", i);
+				g_pids[i] = 0;
+				log_tail(i);
+				return -ECHILD;
+			}
+		}
+	} while (!ok && bench_now_ns() - t0 < 15000 * MS);
+	if (!ok) {
+		fprintf(stderr, "bench_txn: %d agents not stable in one view within 15 s\n", n);
+		for (i = 0; i < n; i++)
+			log_tail(i);
+		return -ETIMEDOUT;
+	}
+	fprintf(stderr, "bench_txn: %d agent%s stable after %.2f s\n", n, n > 1 ? "s" : "",
+		(double)(bench_now_ns() - t0) / 1e9);
+	return 0;
+}
+
+static void cluster_stop(int n, struct fotos **h)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (h[i])
+			fotos_close(h[i]);
+		h[i] = NULL;
+		node_stop(i);
+	}
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = read(fd, (char *)buf + off, len - off);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Echo 64-byte messages on fd until EOF (child). */
+static void echo(int fd)
+{
+	char buf[64];
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	while (read_full(fd, buf, sizeof(buf)) == 0)
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			break;
+	_exit(0);
+}
+
+/* One 64-byte round trip per sample over fd, with child as the echo. */
+static void rtt_samples(int fd, pid_t child, int rounds, struct bench_samples *s)
+{
+	char buf[64];
+	int i;
+
+	memset(buf, 'x', sizeof(buf));
+	for (i = -rounds / 10; i < rounds; i++) {	/* the first tenth warms up */
+		uint64_t t = bench_now_ns();
+
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
+		    read_full(fd, buf, sizeof(buf)) < 0)
+			break;
+		if (i >= 0)
+			samples_add(s, (double)(bench_now_ns() - t));
+	}
+	close(fd);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	g_pids[NMAX] = 0;
+}
+
+static void baseline_tcp(int rounds, struct bench_samples *s)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int one = 1, ls, fd;
+	pid_t pid;
+
+	samples_init(s, "loopback TCP RTT 64 B");
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 1) < 0 ||
+	    getsockname(ls, (struct sockaddr *)&sa, &sl) < 0) {
+		fprintf(stderr, "bench_txn: TCP baseline: %s\n", strerror(errno));
+		if (ls >= 0)
+			close(ls);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ls);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(1);
+		echo(fd);
+	}
+	if (pid < 0) {
+		close(ls);
+		return;
+	}
+	g_pids[NMAX] = pid;
+	fd = accept(ls, NULL, NULL);
+	close(ls);
+	if (fd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		g_pids[NMAX] = 0;
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	rtt_samples(fd, pid, rounds, s);
+}
+
+/* Poll h until key reads val (zero system calls); the time, or 0 at deadline. */
+static uint64_t wait_visible(struct fotos *h, const char *key, const uint8_t *val,
+			     uint64_t deadline)
+{
+	uint8_t got[VLEN];
+
+	for (;;) {
+		int ret = fotos_get(h, key, strlen(key), got, sizeof(got), NULL);
+		uint64_t t = bench_now_ns();
+
+		if (ret == VLEN && !memcmp(got, val, VLEN))
+			return t;
+		if (t > deadline)
+			return 0;
+	}
+}
+
+static int bench_txn_latency(struct fotos **h, int rounds, struct bench_samples *txn,
+			     struct bench_samples *vis)
+{
+	struct fotos_txn_op ops[NOPS];
+	char keys[NOPS][16];
+	uint8_t vals[NOPS][VLEN];
+	struct fotos_txn_result res;
+	int i, k, n, lost = 0;
+
+	samples_init(txn, "fotos_txn 10 puts, 3 nodes, until committed");
+	samples_init(vis, "fotos_txn 10 puts, until the last is on all 3 segments");
+	for (i = -rounds / 10; i < rounds; i++) {
+		uint64_t t0, t1, last = 0, deadline;
+
+		memset(ops, 0, sizeof(ops));
+		for (k = 0; k < NOPS; k++) {
+			snprintf(keys[k], sizeof(keys[k]), "tx:%04d:%02d", (i + rounds) % 100, k);
+			memset(vals[k], 'a' + (i & 15), VLEN);
+			memcpy(vals[k], &i, sizeof(i));
+			ops[k].key = keys[k];
+			ops[k].klen = strlen(keys[k]);
+			ops[k].val = vals[k];
+			ops[k].vlen = VLEN;
+		}
+		t0 = bench_now_ns();
+		n = fotos_txn(h[0], ops, NOPS, &res, 5000);
+		t1 = bench_now_ns();
+		if (n < 0) {
+			fprintf(stderr, "bench_txn: fotos_txn: %s (%s)\n", fotos_strerror(n), res.detail);
+			return n;
+		}
+		deadline = t1 + 2000 * MS;
+		for (k = 0; k < 3 && last != UINT64_MAX; k++) {
+			uint64_t t = wait_visible(h[k], keys[NOPS - 1], vals[NOPS - 1], deadline);
+
+			last = t ? (t > last ? t : last) : UINT64_MAX;
+		}
+		if (i < 0)
+			continue;
+		samples_add(txn, (double)(t1 - t0));
+		if (last == UINT64_MAX)
+			lost++;
+		else
+			samples_add(vis, (double)(last - t0));
+	}
+	if (lost)
+		fprintf(stderr, "bench_txn: %d transactions not visible everywhere within 2 s\n", lost);
+	return 0;
+}
+
+struct rdv_arg {
+	struct fotos *h;
+	pthread_barrier_t *go;
+	uint64_t delay_ns;
+	uint64_t called, done;
+	int ret;
+};
+
+static void *rdv_main(void *p)
+{
+	struct rdv_arg *r = p;
+	struct fotos_txn_result res;
+
+	pthread_barrier_wait(r->go);
+	bench_sleep_ns(r->delay_ns);
+	r->called = bench_now_ns();
+	r->ret = fotos_rendezvous(r->h, "bench", 5000, &res);
+	r->done = bench_now_ns();
+	if (r->ret)
+		fprintf(stderr, "bench_txn: rendezvous: %s (%s)\n", fotos_strerror(r->ret), res.detail);
+	return NULL;
+}
+
+static int bench_rdv_latency(struct fotos **own, int rounds, struct bench_samples *s)
+{
+	struct rdv_arg a[3];
+	pthread_barrier_t go;
+	pthread_t thr[3];
+	int i, k;
+
+	samples_init(s, "rendezvous 3 nodes, last arrival to all released");
+	for (i = -rounds / 10; i < rounds; i++) {
+		uint64_t last = 0, done = 0;
+
+		pthread_barrier_init(&go, NULL, 3);
+		for (k = 0; k < 3; k++) {
+			a[k].h = own[k];
+			a[k].go = &go;
+			/* node (i mod 3) arrives last, the others 2 and 4 ms before */
+			a[k].delay_ns = (uint64_t)((k - (i + 3) % 3 + 3) % 3) * 2 * MS;
+			if (k == (i + 3) % 3)
+				a[k].delay_ns = 6 * MS;
+			pthread_create(&thr[k], NULL, rdv_main, &a[k]);
+		}
+		for (k = 0; k < 3; k++)
+			pthread_join(thr[k], NULL);
+		pthread_barrier_destroy(&go);
+		for (k = 0; k < 3; k++) {
+			if (a[k].ret)
+				return a[k].ret;
+			last = a[k].called > last ? a[k].called : last;
+			done = a[k].done > done ? a[k].done : done;
+		}
+		if (i >= 0)
+			samples_add(s, (double)(done - last));
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int quick = bench_quick(argc, argv), ret, rc = 1, i;
+	struct bench_samples tcp_rtt, txn, vis, rdv;
+	struct fotos *h[NMAX], *own[NMAX] = { NULL };
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--quick")) {
+			fprintf(stderr, "usage: bench_txn [--quick]\n");
+			return 2;
+		}
+	g_fotosd = getenv("FOTOSD");
+	if (!g_fotosd || !*g_fotosd)
+		g_fotosd = "build/release/fotosd";
+	if (access(g_fotosd, X_OK) < 0) {
+		fprintf(stderr, "bench_txn: no agent at %s (set $FOTOSD): skipped\n", g_fotosd);
+		return 77;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	atexit(cleanup);
+	ret = names_init();
+	if (ret < 0) {
+		fprintf(stderr, "bench_txn: cannot set up %s: %s\n", g_dir, strerror(-ret));
+		return 1;
+	}
+	baseline_tcp(quick ? 2000 : 20000, &tcp_rtt);
+	ret = cluster_start(3, h);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < 3; i++)
+		if (fotos_open(g_shm[i], &own[i]) < 0)
+			goto out;
+	fprintf(stderr, "bench_txn: transactions\n");
+	if (bench_txn_latency(h, quick ? 200 : 2000, &txn, &vis) < 0)
+		goto out;
+	fprintf(stderr, "bench_txn: rendezvous\n");
+	if (bench_rdv_latency(own, quick ? 50 : 400, &rdv) < 0)
+		goto out;
+	printf("### Transactions and rendezvous: 3 agents on loopback\n\n");
+	bench_header();
+	bench_row(&tcp_rtt, NULL);
+	bench_row(&txn, &tcp_rtt);
+	bench_row(&vis, &tcp_rtt);
+	bench_row(&rdv, &tcp_rtt);
+	samples_dump(&tcp_rtt, "txn");
+	samples_dump(&txn, "txn");
+	samples_dump(&vis, "txn");
+	samples_dump(&rdv, "txn");
+	printf("\nTargets: a 10-write transaction within 5 TCP RTTs: %s (%.2f RTTs); a rendezvous "
+	       "within 3 TCP RTTs of the last arrival: %s (%.2f RTTs).\n\n",
+	       samples_median(&txn) <= 5 * samples_median(&tcp_rtt) ? "met" : "MISSED",
+	       samples_median(&txn) / samples_median(&tcp_rtt),
+	       samples_median(&rdv) <= 3 * samples_median(&tcp_rtt) ? "met" : "MISSED",
+	       samples_median(&rdv) / samples_median(&tcp_rtt));
+	fflush(stdout);
+	rc = 0;
+out:
+	for (i = 0; i < 3; i++)
+		if (own[i])
+			fotos_close(own[i]);
+	cluster_stop(3, h);
+	return rc;
+}
