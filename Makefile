@@ -126,6 +126,9 @@ test: test-$(VARIANT)
 ifeq ($(SAN),)
 	$(Q)$(MAKE) --no-print-directory SAN=asan test
 	$(Q)$(MAKE) --no-print-directory SAN=tsan test
+	@echo "== benchmarks, quick (do they still build and run?) =="
+	$(Q)$(MAKE) --no-print-directory bench-quick
+	@echo "== all tests passed =="
 endif
 
 test-$(VARIANT): deps all $(UNIT_BIN) $(HELPER_BIN) $(FUZZ_REPLAY)

@@ -21,6 +21,9 @@ FOTOSD=$B/fotosd
 export FOTOSD
 
 if [ "$QUICK" = 1 ]; then
+	# a smoke run must not overwrite the report of a real run
+	mkdir -p "$OUT"
+	REPORT=$OUT/REPORT-quick.md
 	ARGS=--quick
 	MODE="quick (--quick: fewer repetitions; a smoke test, not for comparison)"
 	LIMIT=120
