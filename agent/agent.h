@@ -350,6 +350,8 @@ void db_ctl_write(struct agent *a, int slot, char *args, int del);
 void db_ctl_get(struct agent *a, int slot, char *args);
 void db_ctl_batch(struct agent *a, int slot, char *args);
 void db_ctl_stat(struct agent *a, int slot);
+int db_unhex(const char *s, uint8_t *out, size_t cap, uint32_t *len);
+char *db_next_word(char **s);
 void ctl_reply(struct agent *a, int slot, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* txn.c */

@@ -1083,7 +1083,8 @@ int db_slot_version(struct agent *a, uint64_t i, struct fotos_vclock *vc, const 
 
 /* ---- control requests ---------------------------------------------- */
 
-static int unhex(const char *s, uint8_t *out, size_t cap, uint32_t *len)
+/* Hex text to bytes: -EINVAL (odd length, not hex), -E2BIG (over cap). */
+int db_unhex(const char *s, uint8_t *out, size_t cap, uint32_t *len)
 {
 	size_t n = strlen(s), i;
 
@@ -1113,7 +1114,8 @@ static int unhex(const char *s, uint8_t *out, size_t cap, uint32_t *len)
 	return 0;
 }
 
-static char *next_word(char **s)
+/* The next space-separated word of *s (NUL-ended in place), NULL at the end. */
+char *db_next_word(char **s)
 {
 	char *w;
 
@@ -1138,13 +1140,13 @@ static int parse_write(struct agent *a, char *args, int del, struct write_req *r
 
 	memset(r, 0, sizeof(*r));
 	r->tomb = del;
-	w = next_word(&args);
+	w = db_next_word(&args);
 	if (!w) {
 		snprintf(err, errlen, "EINVAL usage: %s KEYHEX%s [ack=all] [if=CLOCK|if=absent]",
 			 del ? "del" : "put", del ? "" : " VALHEX");
 		return -EINVAL;
 	}
-	ret = unhex(w, kbuf, FOTOS_DB_MAX_KEY, &r->klen);
+	ret = db_unhex(w, kbuf, FOTOS_DB_MAX_KEY, &r->klen);
 	if (ret < 0 || r->klen == 0) {
 		snprintf(err, errlen, "%s key: %s", ret == -E2BIG ? "E2BIG" : "EINVAL",
 			 ret == -E2BIG ? "longer than any key may be" : "not hex bytes (two hex digits a byte)");
@@ -1157,7 +1159,7 @@ static int parse_write(struct agent *a, char *args, int del, struct write_req *r
 	}
 	r->key = kbuf;
 	if (!del) {
-		w = next_word(&args);
+		w = db_next_word(&args);
 		if (!w) {
 			snprintf(err, errlen, "EINVAL put needs a value (hex; \"-\" for an empty one)");
 			return -EINVAL;
@@ -1165,7 +1167,7 @@ static int parse_write(struct agent *a, char *args, int del, struct write_req *r
 		if (!strcmp(w, "-")) {
 			r->vlen = 0;
 		} else {
-			ret = unhex(w, vbuf, FOTOS_DB_MAX_VAL, &r->vlen);
+			ret = db_unhex(w, vbuf, FOTOS_DB_MAX_VAL, &r->vlen);
 			if (ret < 0) {
 				snprintf(err, errlen, "%s value: %s", ret == -E2BIG ? "E2BIG" : "EINVAL",
 					 ret == -E2BIG ? "longer than any value may be" : "not hex bytes");
@@ -1179,7 +1181,7 @@ static int parse_write(struct agent *a, char *args, int del, struct write_req *r
 		}
 		r->val = vbuf;
 	}
-	while ((w = next_word(&args))) {
+	while ((w = db_next_word(&args))) {
 		if (!strcmp(w, "ack=all")) {
 			r->ack_all = 1;
 		} else if (!strcmp(w, "ack=local")) {
@@ -1267,12 +1269,12 @@ void db_ctl_get(struct agent *a, int slot, char *args)
 	static char vhex[2 * FOTOS_DB_MAX_VAL + 1];
 	struct db *d = &a->db;
 	uint64_t idx[FOTOS_MAX_NODES + 1];
-	char cl[FOTOS_MAX_MEMBERS * 24], *w = next_word(&args);
+	char cl[FOTOS_MAX_MEMBERS * 24], *w = db_next_word(&args);
 	uint32_t klen;
 	struct dbv v;
 	int n, i;
 
-	if (!w || unhex(w, kbuf, FOTOS_DB_MAX_KEY, &klen) < 0 || !klen) {
+	if (!w || db_unhex(w, kbuf, FOTOS_DB_MAX_KEY, &klen) < 0 || !klen) {
 		ctl_reply(a, slot, "err EINVAL usage: get KEYHEX");
 		return;
 	}
@@ -1308,7 +1310,7 @@ void db_ctl_batch(struct agent *a, int slot, char *args)
 
 		if (end)
 			*end++ = 0;
-		verb = next_word(&op);
+		verb = db_next_word(&op);
 		if (!verb) {
 			op = end;
 			continue;

@@ -1154,48 +1154,6 @@ void txn_tick(struct agent *a)
 
 /* ---- control requests ---------------------------------------------------- */
 
-static int unhex(const char *s, uint8_t *out, size_t cap, uint32_t *len)
-{
-	size_t n = strlen(s), i;
-
-	if (n % 2 || n / 2 > cap)
-		return -E2BIG;
-	for (i = 0; i < n; i++) {
-		int c = s[i], v;
-
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v = c - 'A' + 10;
-		else
-			return -EINVAL;
-		if (i % 2)
-			out[i / 2] = (uint8_t)(out[i / 2] << 4 | v);
-		else
-			out[i / 2] = (uint8_t)v;
-	}
-	*len = (uint32_t)(n / 2);
-	return 0;
-}
-
-static char *next_word(char **s)
-{
-	char *w;
-
-	while (**s == ' ')
-		(*s)++;
-	if (!**s)
-		return NULL;
-	w = *s;
-	while (**s && **s != ' ')
-		(*s)++;
-	if (**s)
-		*(*s)++ = 0;
-	return w;
-}
-
 static int group_name_ok(const char *g)
 {
 	size_t n = strlen(g), i;
@@ -1215,7 +1173,7 @@ static int group_name_ok(const char *g)
 static int parse_op(struct agent *a, char *s, struct wire_txn_op *op, uint8_t *kbuf,
 		    uint8_t *vbuf, char *err, size_t errlen)
 {
-	char *verb = next_word(&s), *w;
+	char *verb = db_next_word(&s), *w;
 	int del;
 
 	memset(op, 0, sizeof(*op));
@@ -1224,8 +1182,8 @@ static int parse_op(struct agent *a, char *s, struct wire_txn_op *op, uint8_t *k
 		return -EINVAL;
 	}
 	del = !strcmp(verb, "del");
-	w = next_word(&s);
-	if (!w || unhex(w, kbuf, FOTOS_DB_MAX_KEY, &op->klen) < 0 || !op->klen) {
+	w = db_next_word(&s);
+	if (!w || db_unhex(w, kbuf, FOTOS_DB_MAX_KEY, &op->klen) < 0 || !op->klen) {
 		snprintf(err, errlen, "EINVAL key: not hex bytes (two hex digits a byte)");
 		return -EINVAL;
 	}
@@ -1238,12 +1196,12 @@ static int parse_op(struct agent *a, char *s, struct wire_txn_op *op, uint8_t *k
 	if (del) {
 		op->flags |= WIRE_TXF_TOMB;
 	} else {
-		w = next_word(&s);
+		w = db_next_word(&s);
 		if (!w) {
 			snprintf(err, errlen, "EINVAL put needs a value (hex; \"-\" for an empty one)");
 			return -EINVAL;
 		}
-		if (strcmp(w, "-") && unhex(w, vbuf, FOTOS_DB_MAX_VAL, &op->vlen) < 0) {
+		if (strcmp(w, "-") && db_unhex(w, vbuf, FOTOS_DB_MAX_VAL, &op->vlen) < 0) {
 			snprintf(err, errlen, "EINVAL value: not hex bytes, or too long");
 			return -EINVAL;
 		}
@@ -1254,7 +1212,7 @@ static int parse_op(struct agent *a, char *s, struct wire_txn_op *op, uint8_t *k
 		}
 		op->val = op->vlen ? vbuf : NULL;
 	}
-	while ((w = next_word(&s))) {
+	while ((w = db_next_word(&s))) {
 		if (!strcmp(w, "if=absent")) {
 			op->flags |= WIRE_TXF_IF_ABSENT;
 		} else if (!strncmp(w, "if=", 3) && fotos_vclock_parse(&op->cond, w + 3) == 0 &&
@@ -1312,7 +1270,7 @@ void txn_ctl(struct agent *a, int slot, char *args)
 			if (strncmp(s, "group=", 6) && strncmp(s, "timeout=", 8))
 				break;
 			seg = s;
-			w = next_word(&seg);
+			w = db_next_word(&seg);
 			if (!strncmp(w, "group=", 6)) {
 				group = w + 6;
 			} else {
@@ -1425,11 +1383,11 @@ static struct rdv_part *part_new(struct agent *a, int slot, const char *group)
 /* "rdv-join GROUP" / "rdv-leave GROUP" on a connection that stays open. */
 void txn_ctl_join(struct agent *a, int slot, char *args, int leave)
 {
-	char *g = next_word(&args);
+	char *g = db_next_word(&args);
 	struct rdv_part *p;
 
 	lazy_init(a);
-	if (!g || !group_name_ok(g) || next_word(&args)) {
+	if (!g || !group_name_ok(g) || db_next_word(&args)) {
 		ctl_reply(a, slot, "err EINVAL usage: rdv-%s GROUP (1..64 printable bytes)",
 			  leave ? "leave" : "join");
 		return;
@@ -1462,14 +1420,14 @@ void txn_ctl_join(struct agent *a, int slot, char *args, int leave)
  */
 void txn_ctl_rdv(struct agent *a, int slot, char *args)
 {
-	char *g = next_word(&args), *ms = next_word(&args), *v = next_word(&args), *e = NULL;
+	char *g = db_next_word(&args), *ms = db_next_word(&args), *v = db_next_word(&args), *e = NULL;
 	unsigned long tmo = ms ? strtoul(ms, &e, 10) : 0;
 	struct rdv_part *p;
 	struct txn *t;
 
 	lazy_init(a);
 	if (!g || !group_name_ok(g) || !ms || *e || !tmo || tmo > 3600000 ||
-	    (v && strcmp(v, "no")) || next_word(&args)) {
+	    (v && strcmp(v, "no")) || db_next_word(&args)) {
 		ctl_reply(a, slot, "err EINVAL usage: rendezvous GROUP TIMEOUT_MS [no]");
 		return;
 	}
