@@ -1222,10 +1222,10 @@ static void kill9(void)
 	}
 	th_sleep_ms(300);
 	cl_signal(&cl, 3, SIGKILL);
-	printf("  kill: n3 killed at %.2f s, writes so far %d %d %d %d\n", th_now_s() - t0, w[0].n,
-	       w[1].n, w[2].n, w[3].n);
+	printf("  kill: n3 killed at %.2f s\n", th_now_s() - t0);
 	for (i = 0; i < 4; i++)
 		pthread_join(thr[i], NULL);
+	printf("  kill: writes %d %d %d %d\n", w[0].n, w[1].n, w[2].n, w[3].n);
 	CL_EXPECT(&cl, cl_wait_view(&cl, 7, 7, START_MS), "the survivors remove n3");
 	settle(&cl, 7, &s, "after kill -9");
 	for (i = 0; i < 4; i++)
