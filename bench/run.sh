@@ -16,14 +16,17 @@ QUICK=${QUICK:-0}
 HERE=$(dirname "$0")
 OUT=$HERE/out
 REPORT=$HERE/REPORT.md
+IMGDIR=out/		# plots, relative to the report
 export B
 FOTOSD=$B/fotosd
 export FOTOSD
 
 if [ "$QUICK" = 1 ]; then
-	# a smoke run must not overwrite the report of a real run
+	# a smoke run must not overwrite the report or plots of a real run
+	OUT=$HERE/out/quick
 	mkdir -p "$OUT"
-	REPORT=$OUT/REPORT-quick.md
+	REPORT=$OUT/REPORT.md
+	IMGDIR=
 	ARGS=--quick
 	MODE="quick (--quick: fewer repetitions; a smoke test, not for comparison)"
 	LIMIT=120
@@ -186,7 +189,7 @@ fi
 		echo "$plot_note."
 	else
 		for p in $PLOTS; do
-			echo "![${p%.*}](out/$p)"
+			echo "![${p%.*}]($IMGDIR$p)"
 			echo
 		done
 	fi
