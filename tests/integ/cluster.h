@@ -168,10 +168,34 @@ static inline void cl_write_conf(struct cluster *cl)
 	fclose(f);
 }
 
+/* On any exit (a failed CHECK included), end the agents this test started,
+ * by pid, so that no failure leaves a cluster running. */
+static void cl_atexit(void)
+{
+	struct cluster *cl = cl_current;
+	int i;
+
+	if (!cl)
+		return;
+	for (i = 0; i < cl->n; i++)
+		if (cl->node[i].pid > 0) {
+			kill(cl->node[i].pid, SIGCONT);
+			kill(cl->node[i].pid, SIGKILL);
+			waitpid(cl->node[i].pid, NULL, 0);
+			cl->node[i].pid = 0;
+		}
+}
+
 /* Prepare a cluster of n nodes with the given timings (nothing started). */
 static inline void cl_init(struct cluster *cl, int n, unsigned int hb, unsigned int to)
 {
+	static int registered;
 	int i;
+
+	if (!registered) {
+		atexit(cl_atexit);
+		registered = 1;
+	}
 
 	memset(cl, 0, sizeof(*cl));
 	cl->n = n;
@@ -405,6 +429,8 @@ static inline void cl_finish(struct cluster *cl)
 	cl_check_history(cl);
 	for (i = 0; i < cl->n; i++)
 		shm_unlink(cl->node[i].shm);
+	if (cl_current == cl)
+		cl_current = NULL;	/* it lives on a stack that is about to go */
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", cl->dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", cl->dir);
