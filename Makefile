@@ -110,7 +110,7 @@ $(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libagent.a $(B)/lib
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/replay.c $< $(B)/libagent.a $(B)/libfotos.a $(LDLIBS_AGENT) -lm
 
-$(B)/bench/%: bench/%.c bench/bench.h tests/integ/cluster.h $(B)/libfotos.a
+$(B)/bench/%: bench/%.c bench/bench.h bench/agents.h tests/integ/cluster.h $(B)/libfotos.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Ibench -Itests -o $@ $< $(B)/libfotos.a -lpthread -lm

@@ -1,0 +1,115 @@
+/*
+ * agents.h - names, config files and clean-up for benchmarks that start
+ * their own fotosd agents on loopback (bench_db, bench_txn).
+ *
+ * Include once, after defining NMAX (agents at most) and BENCH_TAG (a short
+ * name for temp dirs, segments and the cluster). Everything lives in fixed
+ * buffers so that cleanup() may run from a signal handler.
+ */
+#ifndef FOTOS_BENCH_AGENTS_H
+#define FOTOS_BENCH_AGENTS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- names and clean-up (fixed buffers: usable from a signal handler) ---- */
+
+static char g_dir[128];
+static char g_conf[NMAX + 1][192];	/* [0]: 1 node; [1]: 3 nodes */
+static char g_shm[NMAX][64];
+static char g_shmpath[NMAX][80];
+static char g_sock[NMAX][192];
+static char g_log[NMAX][192];
+static volatile sig_atomic_t g_pids[NMAX + 2];	/* agents, then helper children */
+static const char *g_fotosd;
+static int g_port;
+
+static void cleanup(void)
+{
+	int i;
+
+	for (i = 0; i < NMAX + 2; i++)
+		if (g_pids[i] > 0) {
+			kill((pid_t)g_pids[i], SIGKILL);
+			g_pids[i] = 0;
+		}
+	if (!g_dir[0])
+		return;
+	for (i = 0; i < NMAX; i++) {
+		unlink(g_shmpath[i]);
+		unlink(g_sock[i]);
+		unlink(g_log[i]);
+	}
+	unlink(g_conf[0]);
+	unlink(g_conf[1]);
+	rmdir(g_dir);
+	g_dir[0] = 0;
+}
+
+static void on_signal(int sig)
+{
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int names_init(void)
+{
+	int i, pid = (int)getpid();
+
+	snprintf(g_dir, sizeof(g_dir), "/tmp/fotos-" BENCH_TAG "-XXXXXX");
+	if (!mkdtemp(g_dir)) {
+		g_dir[0] = 0;
+		return -errno;
+	}
+	/* 110 blocks of 100 ports in 21000-31999: below 32768 */
+	g_port = 21000 + (pid % 110) * 100;
+	for (i = 0; i < NMAX; i++) {
+		snprintf(g_shm[i], sizeof(g_shm[i]), "/fotos-" BENCH_TAG "-%d-n%d", pid, i);
+		snprintf(g_shmpath[i], sizeof(g_shmpath[i]), "/dev/shm%.63s", g_shm[i]);
+		snprintf(g_sock[i], sizeof(g_sock[i]), "%s/n%d.sock", g_dir, i);
+		snprintf(g_log[i], sizeof(g_log[i]), "%s/n%d.log", g_dir, i);
+	}
+	for (i = 0; i < 2; i++) {
+		FILE *f;
+		int k, n = i ? 3 : 1;
+
+		snprintf(g_conf[i], sizeof(g_conf[i]), "%s/c%d.ini", g_dir, n);
+		f = fopen(g_conf[i], "w");
+		if (!f)
+			return -errno;
+		fprintf(f, "[cluster]\nname = " BENCH_TAG "%d\nheartbeat_ms = 100\ntimeout_ms = 1000\n", pid);
+		for (k = 0; k < n; k++)
+			fprintf(f, "\n[node n%d]\naddress = 127.0.0.1:%d\n", k, g_port + 10 * i + k);
+		if (fclose(f))
+			return -errno;
+	}
+	return 0;
+}
+
+/* The last lines of node i's log on stderr. */
+static void log_tail(int i)
+{
+	char buf[2048];
+	int fd = open(g_log[i], O_RDONLY);
+	off_t end;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	end = lseek(fd, 0, SEEK_END);
+	lseek(fd, end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = 0;
+		fprintf(stderr, "---- n%d log (tail) ----\n%s\n", i, buf);
+	}
+}
+
+#endif
