@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -435,6 +436,35 @@ static inline void cl_finish(struct cluster *cl)
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", cl->dir);
 	free(cl->rec);
+}
+
+/*
+ * Run one scenario in a child process bounded by limit_s seconds (it dies
+ * with its parent), print "ok NAME" or "FAIL NAME" with the time it took.
+ * Returns 1 if it passed, 0 if not. Every multi-node test's main uses it.
+ */
+static inline int cl_run_scenario(const char *name, void (*fn)(void), unsigned int limit_s)
+{
+	double t0 = th_now_s();
+	int status, ok;
+	pid_t pid;
+
+	printf("%s\n", name);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		alarm(limit_s);
+		fn();
+		exit(0);
+	}
+	waitpid(pid, &status, 0);
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	printf("%s %s (%.1f s)\n", ok ? "ok  " : "FAIL", name, th_now_s() - t0);
+	fflush(stdout);
+	return ok;
 }
 
 /* Fail with the history if a wait did not converge. */

@@ -1435,35 +1435,14 @@ int main(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < (int)(sizeof(scenarios) / sizeof(scenarios[0])); i++) {
-		int run = argc == 1, status;
-		double t0;
-		pid_t pid;
+		int run = argc == 1;
 
 		for (j = 1; j < argc; j++)
 			run |= !strcmp(argv[j], scenarios[i].name);
 		if (!run)
 			continue;
-		printf("%s\n", scenarios[i].name);
-		t0 = th_now_s();
-		fflush(stdout);
-		fflush(stderr);
-		pid = fork();
-		CHECK(pid >= 0);
-		if (pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			alarm(scenarios[i].limit_s);
-			scenarios[i].fn();
-			exit(0);
-		}
-		waitpid(pid, &status, 0);
 		ran++;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-			printf("ok   %s (%.1f s)\n", scenarios[i].name, th_now_s() - t0);
-		} else {
-			printf("FAIL %s (%.1f s)\n", scenarios[i].name, th_now_s() - t0);
-			failed++;
-		}
-		fflush(stdout);
+		failed += !cl_run_scenario(scenarios[i].name, scenarios[i].fn, scenarios[i].limit_s);
 	}
 	printf("%d scenarios, %d failed\n", ran, failed);
 	return failed ? 1 : 0;

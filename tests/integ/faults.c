@@ -1389,38 +1389,18 @@ int main(int argc, char **argv)
 	}
 	enter_netns();
 	for (i = 0; i < (int)(sizeof(scenarios) / sizeof(scenarios[0])); i++) {
-		int run = nwant == 0, status;
-		double t0;
-		pid_t pid;
+		int run = nwant == 0;
 
 		for (j = 0; j < nwant; j++)
 			run |= !strcmp(want[j], scenarios[i].name);
 		if (!run)
 			continue;
-		printf("%s\n", scenarios[i].name);
-		t0 = th_now_s();
-		fflush(stdout);
-		fflush(stderr);
-		pid = fork();
-		CHECK(pid >= 0);
-		if (pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			alarm(scenarios[i].limit_s ? scenarios[i].limit_s
-						   : (unsigned int)soak_seconds + 120);
-			scenarios[i].fn();
-			exit(0);
-		}
-		waitpid(pid, &status, 0);
 		ran++;
+		failed += !cl_run_scenario(scenarios[i].name, scenarios[i].fn,
+					   scenarios[i].limit_s ? scenarios[i].limit_s
+								: (unsigned int)soak_seconds + 120);
 		if (run_quiet("iptables -F") != 0)
 			fprintf(stderr, "faults: iptables -F failed between scenarios\n");
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-			printf("ok   %s (%.1f s)\n", scenarios[i].name, th_now_s() - t0);
-		} else {
-			printf("FAIL %s (%.1f s)\n", scenarios[i].name, th_now_s() - t0);
-			failed++;
-		}
-		fflush(stdout);
 	}
 	printf("%d scenarios, %d failed\n", ran, failed);
 	return failed ? 1 : 0;

@@ -267,31 +267,14 @@ int main(int argc, char **argv)
 	int i, j, failed = 0, ran = 0;
 
 	for (i = 0; i < (int)(sizeof(scenarios) / sizeof(scenarios[0])); i++) {
-		int want = argc < 2, status;
-		double t0;
-		pid_t pid;
+		int want = argc < 2;
 
 		for (j = 1; j < argc; j++)
 			want |= !strcmp(argv[j], scenarios[i].name);
 		if (!want)
 			continue;
-		t0 = th_now_s();
-		fflush(stdout);
-		pid = fork();
-		if (pid == 0) {
-			alarm(120);
-			scenarios[i].fn();
-			exit(0);
-		}
-		waitpid(pid, &status, 0);
 		ran++;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-			printf("ok   %s (%.1f s)\n", scenarios[i].name, th_now_s() - t0);
-		} else {
-			printf("FAIL %s (%.1f s)\n", scenarios[i].name, th_now_s() - t0);
-			failed++;
-		}
-		fflush(stdout);
+		failed += !cl_run_scenario(scenarios[i].name, scenarios[i].fn, 120);
 	}
 	printf("%d scenarios, %d failed\n", ran, failed);
 	return failed ? 1 : 0;
