@@ -19,7 +19,8 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wstrict-prototypes -Wshadow \
 	-Wno-missing-field-initializers -fPIC -MMD -MP -Ishm -Iclientlib -Iagent
-LDLIBS_AGENT := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
+LDLIBS_AGENT := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring) \
+	$(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
 JEMALLOC := $(shell pkg-config --libs jemalloc 2>/dev/null || echo -ljemalloc)
 CMOCKA := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
@@ -45,7 +46,7 @@ SHM_SRC := shm/validate.c shm/segment.c
 LIB_SRC := clientlib/open.c clientlib/read.c clientlib/wait.c clientlib/control.c clientlib/vclock.c clientlib/db.c clientlib/decide.c clientlib/txn.c $(SHM_SRC)
 AGENT_SRC := agent/main.c agent/conf.c agent/wire.c agent/loop.c agent/mesh.c agent/memb.c \
 	agent/pub.c agent/ctl.c agent/log.c agent/mem.c agent/db.c agent/persist.c agent/arbiter.c \
-	agent/txn.c
+	agent/txn.c agent/auth.c agent/access.c
 CLI_SRC := cli/fotosctl.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)

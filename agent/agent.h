@@ -23,7 +23,9 @@
 
 #include <liburing.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+#include "auth.h"
 #include "conf.h"
 #include "fotos.h"
 #include "segment.h"
@@ -57,6 +59,10 @@ struct conn {
 	int peer;		/* node index once known, else -1 */
 	uint64_t peer_inc;	/* incarnation from its HELLO */
 	int hello_done;		/* we received a valid HELLO */
+	int may_write;		/* control client allowed to change things (SO_PEERCRED) */
+	unsigned int cred_uid;	/* control client's uid, for refusals */
+	int established;	/* peer link: HELLO (and AUTH, with a key) done */
+	struct auth_link auth;	/* peer link: keys and counters (auth.c) */
 	uint8_t *rbuf;
 	uint32_t rlen, rcap;
 	uint8_t *wbuf;
@@ -265,11 +271,25 @@ struct arbiter {
 	int answer;
 };
 
+/* Local access (access.c): resolved from group, write_users, write_groups. */
+#define ACCESS_MAX_IDS	32
+enum { ACCESS_NONE = 0, ACCESS_READ = 1, ACCESS_WRITE = 2 };
+struct access {
+	uid_t uid;		/* the agent's */
+	gid_t gid;		/* the segment's group: configured, else the agent's */
+	int have_group;
+	unsigned int users[ACCESS_MAX_IDS], groups[ACCESS_MAX_IDS];
+	int nusers, ngroups;
+};
+
 struct agent {
 	struct conf conf;
 	int self;
 	uint64_t incarnation;
 	uint64_t cluster_hash;
+	uint8_t key[AUTH_KEY_SIZE];	/* the cluster key (key_file) */
+	int have_key;			/* links authenticate */
+	struct access access;		/* who may read and write locally */
 	struct io_uring ring;
 	struct conn conns[MAX_CONNS];
 	struct peer peers[FOTOS_MAX_NODES];
@@ -289,7 +309,7 @@ struct agent {
 	uint64_t stalls;		/* ticks that came far too late (paused) */
 	int stop;
 	int dirty;			/* membership must be re-evaluated */
-	uint64_t msgs_in, msgs_out, bad_frames;
+	uint64_t msgs_in, msgs_out, bad_frames, auth_failures;
 	struct sockaddr_storage accept_sa;
 	socklen_t accept_salen;
 	struct __kernel_timespec tick_ts, dial_ts;
@@ -408,6 +428,10 @@ void pub_heartbeat(struct agent *a);
 
 /* ctl.c */
 int ctl_init(struct agent *a);
+/* access.c: resolve the configured group and write lists (0, or -EINVAL
+ * with err); what a connected control client may do (ACCESS_*). */
+int access_init(struct agent *a, char *err, size_t errlen);
+int access_check(const struct agent *a, int fd, unsigned int *uid);
 void ctl_on_accept(struct agent *a, int fd);
 void ctl_on_data(struct agent *a, int slot);
 void ctl_fini(struct agent *a);

@@ -11,6 +11,7 @@
  * link it alone.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -55,7 +56,18 @@ static const struct num_key num_keys[] = {
 #define KEY_ARBITER	(NUM_KEYS + 1)
 #define KEY_DATA_DIR	(NUM_KEYS + 2)
 #define KEY_FSYNC	(NUM_KEYS + 3)
-#define KEY_LAST	KEY_FSYNC
+#define KEY_KEY_FILE	(NUM_KEYS + 4)
+#define KEY_ENCRYPT	(NUM_KEYS + 5)
+#define KEY_GROUP	(NUM_KEYS + 6)
+#define KEY_WUSERS	(NUM_KEYS + 7)
+#define KEY_WGROUPS	(NUM_KEYS + 8)
+#define KEY_LAST	KEY_WGROUPS
+
+/* The other [cluster] keys, by index from KEY_NAME. */
+static const char *const text_keys[] = {
+	"name", "arbiter", "data_dir", "db_fsync", "key_file", "encrypt", "group",
+	"write_users", "write_groups",
+};
 
 struct parser {
 	struct conf c;			/* the copy being built */
@@ -409,9 +421,7 @@ static int on_cluster_key(struct parser *ps, struct span key, struct span val)
 	int ret;
 
 	for (i = 0; i <= KEY_LAST; i++)
-		if (span_is(key, i == KEY_NAME ? "name" : i == KEY_ARBITER ? "arbiter" :
-				 i == KEY_DATA_DIR ? "data_dir" : i == KEY_FSYNC ? "db_fsync" :
-				 num_keys[i].name))
+		if (span_is(key, i < NUM_KEYS ? num_keys[i].name : text_keys[i - KEY_NAME]))
 			break;
 	if (i > KEY_LAST)
 		return perr(ps, ps->line, "unknown key '%s' in [cluster]", quote(kq, key));
@@ -436,6 +446,32 @@ static int on_cluster_key(struct parser *ps, struct span key, struct span val)
 			return perr(ps, ps->line, "unknown db_fsync '%s' (always, batch or none)",
 				    quote(q, val));
 		ps->c.db_fsync = ret;
+	} else if (i == KEY_KEY_FILE) {
+		if (val.n >= sizeof(ps->c.key_file) || val.p[0] != '/')
+			return perr(ps, ps->line, "key_file must be an absolute path under %zu characters",
+				    sizeof(ps->c.key_file));
+		span_copy(ps->c.key_file, sizeof(ps->c.key_file), val);
+	} else if (i == KEY_ENCRYPT) {
+		ret = conf_parse_bool(val.p, val.n);
+		if (ret < 0)
+			return perr(ps, ps->line, "encrypt = '%s': expected yes or no", quote(q, val));
+		ps->c.encrypt = ret;
+	} else if (i == KEY_GROUP || i == KEY_WUSERS || i == KEY_WGROUPS) {
+		char *dst = i == KEY_GROUP ? ps->c.group : i == KEY_WUSERS ? ps->c.write_users :
+			    ps->c.write_groups;
+		size_t cap = i == KEY_GROUP ? sizeof(ps->c.group) : sizeof(ps->c.write_users);
+		size_t k;
+
+		if (val.n >= cap)
+			return perr(ps, ps->line, "%s is longer than %zu characters",
+				    text_keys[i - KEY_NAME], cap - 1);
+		for (k = 0; k < val.n; k++)
+			if (!isalnum((unsigned char)val.p[k]) && !strchr("_.-,$", val.p[k]) &&
+			    !(i != KEY_GROUP && val.p[k] == ' '))
+				return perr(ps, ps->line, "%s = '%s': user and group names are "
+					    "[A-Za-z0-9_.-]%s", text_keys[i - KEY_NAME],
+					    quote(q, val), i == KEY_GROUP ? "" : ", separated by commas");
+		span_copy(dst, cap, val);
 	} else if (i == KEY_ARBITER) {
 		char why[160];
 
@@ -673,6 +709,17 @@ int conf_parse_fsync(const char *s, size_t n)
 	return -EINVAL;
 }
 
+int conf_parse_bool(const char *s, size_t n)
+{
+	if ((n == 3 && !memcmp(s, "yes", 3)) || (n == 4 && !memcmp(s, "true", 4)) ||
+	    (n == 2 && !memcmp(s, "on", 2)) || (n == 1 && s[0] == '1'))
+		return 1;
+	if ((n == 2 && !memcmp(s, "no", 2)) || (n == 5 && !memcmp(s, "false", 5)) ||
+	    (n == 3 && !memcmp(s, "off", 3)) || (n == 1 && s[0] == '0'))
+		return 0;
+	return -EINVAL;
+}
+
 void conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -734,6 +781,8 @@ int conf_finish(struct conf *c, char *err, size_t errlen)
 	if (c->arbiter == ARBITER_QUORUM && c->arbiter_quorum > c->nnodes)
 		return plain_err(err, errlen, "arbiter static-quorum %u is more than the %u configured nodes: "
 				 "no network could ever be primary", c->arbiter_quorum, c->nnodes);
+	if (c->encrypt && !c->key_file[0])
+		return plain_err(err, errlen, "encrypt = yes needs a key_file (fotosctl keygen writes one)");
 	if (c->arbiter == ARBITER_COMMAND && access(c->arbiter_cmd, X_OK) < 0)
 		return plain_err(err, errlen, "arbiter command %s: %s", c->arbiter_cmd,
 				 strerror(errno));

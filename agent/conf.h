@@ -24,6 +24,14 @@
  *   data_dir = /var/lib/fotos ; keep the database on disk (log + snapshot);
  *                            ; unset: in memory, as long as a member lives
  *   db_fsync = always        ; always | batch | none (see agent/persist.c)
+ *   key_file = /etc/fotos/key ; the cluster's shared secret (fotosctl keygen):
+ *                            ; links authenticate both ends and every frame
+ *   encrypt = no             ; yes: links are encrypted too (needs key_file)
+ *   group = fotos            ; the segment is readable by this group, and the
+ *                            ; control socket usable by it (default: only the
+ *                            ; agent's user; others get neither)
+ *   write_users = alice,bob  ; besides root and the agent's own user, who may
+ *   write_groups = admins    ; write over the control socket (put, del, txn..)
  *
  *   [node n1]
  *   address = 127.0.0.1:7101 ; IPv4 a.b.c.d:port or IPv6 [addr]:port
@@ -80,6 +88,11 @@ struct conf {
 	char shm_name[FOTOS_PATH_MAX];	/* default "/fotos" */
 	char control_path[FOTOS_PATH_MAX];	/* default "/run/fotos/<node>.sock" */
 	char log_level[16];		/* "info" */
+	char key_file[256];		/* "": links are not authenticated */
+	int encrypt;			/* 1: links encrypted (needs key_file) */
+	char group[64];			/* "": segment and socket for the agent's user only */
+	char write_users[256];		/* comma-separated names or uids */
+	char write_groups[256];		/* comma-separated names or gids */
 };
 
 /* Built-in defaults: cluster "fotos", heartbeat 100, timeout 500,
@@ -118,6 +131,9 @@ int conf_parse_arbiter(struct conf *c, const char *s, size_t n, char *why, size_
 
 /* 0 none, 1 batch, 2 always for n bytes of s, or -EINVAL. */
 int conf_parse_fsync(const char *s, size_t n);
+
+/* yes/no/true/false/on/off/1/0 of n bytes: 1, 0, or -EINVAL. */
+int conf_parse_bool(const char *s, size_t n);
 
 /* Index of the node called name, or -1. */
 int conf_find_node(const struct conf *c, const char *name);

@@ -84,7 +84,10 @@ int ctl_init(struct agent *a)
 	if (fd < 0)
 		return -errno;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+	/* Anyone may connect: access_check() decides, from the kernel's
+	 * credentials of the client, whether it may read or write. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 ||
+	    listen(fd, 64) < 0) {
 		ret = -errno;
 		close(fd);
 		return ret;
@@ -104,7 +107,8 @@ void ctl_fini(struct agent *a)
 
 void ctl_on_accept(struct agent *a, int fd)
 {
-	int i, n = 0, slot;
+	int i, n = 0, slot, lvl;
+	unsigned int uid;
 
 	for (i = 0; i < MAX_CONNS; i++)
 		n += a->conns[i].kind == CONN_CTL;
@@ -117,11 +121,26 @@ void ctl_on_accept(struct agent *a, int fd)
 		close(fd);
 		return;
 	}
+	lvl = access_check(a, fd, &uid);
+	if (lvl == ACCESS_NONE) {
+		char msg[160];
+		int len = snprintf(msg, sizeof(msg), "err EACCES uid %d is not allowed here "
+				   "(only root, the agent's user, its group and write_users/"
+				   "write_groups)\n", (int)uid);
+
+		log_warn("control socket: refusing uid %d (not in the group or write lists)", (int)uid);
+		if (write(fd, msg, (size_t)len) < 0)
+			log_debug("refused control client gone already");
+		close(fd);
+		return;
+	}
 	slot = conn_alloc(a, CONN_CTL, fd);
 	if (slot < 0) {
 		close(fd);
 		return;
 	}
+	a->conns[slot].may_write = lvl == ACCESS_WRITE;
+	a->conns[slot].cred_uid = uid;
 	loop_start_conn(a, slot);
 }
 
@@ -224,6 +243,19 @@ static void reply(struct agent *a, int slot, const char *fmt, const char *arg)
 		conn_close(a, slot);
 }
 
+/* Requests that change something: refused to read-only clients. */
+static int is_write(const char *req)
+{
+	static const char *const w[] = { "put", "del", "batch", "txn", "rendezvous", "rdv-join",
+					 "rdv-leave", "log-level" };
+	size_t i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (!strcmp(req, w[i]))
+			return 1;
+	return 0;
+}
+
 static void handle(struct agent *a, int slot, char *req)
 {
 	static char out[CTL_LINE_MAX * 3];
@@ -235,6 +267,13 @@ static void handle(struct agent *a, int slot, char *req)
 	arg = strchr(req, ' ');
 	if (arg)
 		*arg++ = 0;
+	if (!a->conns[slot].may_write && is_write(req)) {
+		snprintf(out, sizeof(out), "EPERM uid %d may only read: '%s' needs root, the "
+			 "agent's user, or write_users/write_groups in the config",
+			 (int)a->conns[slot].cred_uid, req);
+		reply(a, slot, "err %s", out);
+		return;
+	}
 	if (!strcmp(req, "ping")) {
 		reply(a, slot, "ok %s", "pong");
 	} else if (!strcmp(req, "status")) {

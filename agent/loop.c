@@ -204,6 +204,7 @@ static void conn_release(struct agent *a, int slot)
 	c->rbuf = c->wbuf = c->inflight_buf = NULL;
 	c->fd = -1;
 	c->kind = CONN_FREE;
+	auth_wipe(&c->auth);
 }
 
 /*

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sodium.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,15 @@ static void usage(FILE *f)
 "  --data-dir DIR       keep the database on disk there (log + snapshot per node)\n"
 "  --db-fsync POLICY    always (answer writes once on disk), batch (fsync every\n"
 "                       100 ms) or none (always)\n"
+"  --key-file PATH      the cluster key (64 hex digits, mode 0600; fotosctl keygen\n"
+"                       writes one): links prove both ends hold it and every\n"
+"                       frame is authenticated. Unset: links are not (a warning)\n"
+"  --encrypt yes|no     encrypt the links too (no; needs --key-file)\n"
+"  --group NAME         the segment is readable, and the control socket usable, by\n"
+"                       this group too (default: the agent's user only)\n"
+"  --write-users LIST   users (names or uids, comma-separated) who may write over\n"
+"                       the control socket besides root and the agent's own user\n"
+"  --write-groups LIST  groups whose members may write over the control socket\n"
 "  --shm NAME           shared-memory segment to publish (/fotos)\n"
 "  --control PATH       control socket (/run/fotos/NODE.sock)\n"
 "  --log-level LEVEL    error, warn, info or debug (info)\n"
@@ -119,6 +129,7 @@ static int add_peer(struct conf *c, const char *spec)
 enum {
 	OPT_CONFIG = 256, OPT_NODE, OPT_PEER, OPT_CLUSTER, OPT_HB, OPT_TIMEOUT, OPT_RMIN,
 	OPT_RMAX, OPT_SWAIT, OPT_SHM, OPT_CONTROL, OPT_LOG, OPT_VERSION, OPT_HOLD, OPT_ARBITER, OPT_DBK, OPT_DBKL, OPT_DBVL, OPT_DATADIR, OPT_FSYNC,
+	OPT_KEYFILE, OPT_ENCRYPT, OPT_GROUP, OPT_WUSERS, OPT_WGROUPS,
 };
 
 static const struct option opts[] = {
@@ -138,6 +149,11 @@ static const struct option opts[] = {
 	{ "db-max-keys", required_argument, NULL, OPT_DBK },
 	{ "db-max-key", required_argument, NULL, OPT_DBKL },
 	{ "db-max-value", required_argument, NULL, OPT_DBVL },
+	{ "key-file", required_argument, NULL, OPT_KEYFILE },
+	{ "encrypt", required_argument, NULL, OPT_ENCRYPT },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "write-users", required_argument, NULL, OPT_WUSERS },
+	{ "write-groups", required_argument, NULL, OPT_WGROUPS },
 	{ "shm", required_argument, NULL, OPT_SHM },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "log-level", required_argument, NULL, OPT_LOG },
@@ -219,6 +235,36 @@ static int parse_args(int argc, char **argv, struct conf *c, char *node, size_t 
 				fprintf(stderr, "fotosd: --arbiter '%s': %s\n", optarg, why);
 				return 2;
 			}
+			break;
+		}
+		case OPT_KEYFILE:
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(c->key_file)) {
+				fprintf(stderr, "fotosd: --key-file '%s': want an absolute path under %zu characters\n",
+					optarg, sizeof(c->key_file));
+				return 2;
+			}
+			snprintf(c->key_file, sizeof(c->key_file), "%s", optarg);
+			break;
+		case OPT_ENCRYPT:
+			c->encrypt = conf_parse_bool(optarg, strlen(optarg));
+			if (c->encrypt < 0) {
+				fprintf(stderr, "fotosd: --encrypt '%s': want yes or no\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_GROUP:
+		case OPT_WUSERS:
+		case OPT_WGROUPS: {
+			char *dst = o == OPT_GROUP ? c->group : o == OPT_WUSERS ? c->write_users :
+				    c->write_groups;
+			size_t cap = o == OPT_GROUP ? sizeof(c->group) : sizeof(c->write_users);
+
+			if (strlen(optarg) >= cap) {
+				fprintf(stderr, "fotosd: %s: longer than %zu characters\n",
+					argv[optind - 1], cap - 1);
+				return 2;
+			}
+			snprintf(dst, cap, "%s", optarg);
 			break;
 		}
 		case OPT_SHM:
@@ -307,6 +353,35 @@ int main(int argc, char **argv)
 	a->listen_fd = a->ctl_fd = -1;
 	a->arb.pidfd = -1;
 
+	if (sodium_init() < 0) {
+		fprintf(stderr, "fotosd: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (a->conf.key_file[0]) {
+		char err[512], fp[9];
+
+		if (auth_load_key(a->conf.key_file, a->key, err, sizeof(err)) < 0) {
+			fprintf(stderr, "fotosd: %s\n", err);
+			return 1;
+		}
+		a->have_key = 1;
+		auth_fingerprint(a->key, fp);
+		log_info("links authenticated with the cluster key (fingerprint %s)%s", fp,
+			 a->conf.encrypt ? " and encrypted" : "");
+	} else {
+		log_warn("no key_file: links are NOT authenticated; anything that reaches %s "
+			 "can pose as a node (fotosctl keygen, then key_file in [cluster])",
+			 a->conf.nodes[a->self].addr_text);
+	}
+	{
+		char err[512];
+
+		if (access_init(a, err, sizeof(err)) < 0) {
+			fprintf(stderr, "fotosd: %s\n", err);
+			return 1;
+		}
+	}
+
 	ret = ctl_init(a);
 	if (ret < 0) {
 		fprintf(stderr, "fotosd: control socket %s: %s%s\n", a->conf.control_path,
@@ -324,7 +399,10 @@ int main(int argc, char **argv)
 	sp.control_path = a->conf.control_path;
 	sp.node_name = a->conf.nodes[a->self].name;
 	sp.cluster_name = a->conf.cluster;
-	sp.mode = 0644;
+	/* Readable by the agent's user and its group only (access.c). */
+	sp.mode = 0640;
+	sp.set_gid = a->access.have_group;
+	sp.gid = (unsigned int)a->access.gid;
 	sp.db_max_keys = a->conf.db_max_keys;
 	sp.db_max_key = a->conf.db_max_key;
 	sp.db_max_val = a->conf.db_max_value;
@@ -368,6 +446,7 @@ int main(int argc, char **argv)
 	loop_fini(a);
 	if (a->listen_fd >= 0)
 		close(a->listen_fd);
+	sodium_memzero(a->key, sizeof(a->key));
 	log_info("stopped");
 	return ret < 0 ? 1 : 0;
 }

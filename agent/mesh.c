@@ -13,6 +13,7 @@
  * messages, which also carry each node's view and links (gossip).
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -107,13 +108,18 @@ int mesh_init(struct agent *a)
 
 static void send_msg_on(struct agent *a, int slot, const struct wire_msg *m)
 {
-	uint8_t buf[WIRE_MAX_FRAME];
-	int n = wire_encode(m, buf, sizeof(buf));
+	uint8_t buf[WIRE_MAX_FRAME + WIRE_TAG_SIZE];
+	struct conn *c = &a->conns[slot];
+	int n = wire_encode(m, buf, WIRE_MAX_FRAME);
 
 	if (n < 0) {
 		log_err("cannot encode %s: %s", wire_type_name(m->type), strerror(-n));
 		return;
 	}
+	if (m->type == WIRE_HELLO)
+		auth_hello_sent(&c->auth, buf, (uint32_t)n);
+	else if (c->auth.sealed)
+		n = (int)auth_seal(&c->auth, buf, (uint32_t)n);
 	if (conn_send(a, slot, buf, (uint32_t)n) < 0) {
 		log_warn("link to %s: send queue full or closed: dropping the link",
 			 pname(a, a->conns[slot].peer));
@@ -159,6 +165,8 @@ static void send_hello(struct agent *a, int slot, int peer)
 	m.u.hello.incarnation = a->incarnation;
 	m.u.hello.from = (uint16_t)a->self;
 	m.u.hello.to = (uint16_t)peer;
+	auth_hello_fill(&a->conns[slot].auth, a->have_key ? a->key : NULL, a->conf.encrypt,
+			&m.u.hello);
 	send_msg_on(a, slot, &m);
 }
 
@@ -221,13 +229,16 @@ void mesh_on_accept(struct agent *a, int fd, const struct sockaddr_storage *sa)
 {
 	int one = 1, slot;
 
-	(void)sa;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	slot = conn_alloc(a, CONN_PEER_IN, fd);
 	if (slot < 0) {
 		log_warn("refusing a connection: %s", strerror(-slot));
 		close(fd);
 		return;
+	}
+	if (sa) {
+		a->conns[slot].sa = *sa;
+		a->conns[slot].salen = sizeof(*sa);
 	}
 	loop_start_conn(a, slot);
 }
@@ -251,21 +262,96 @@ static void link_up(struct agent *a, int slot, int peer, uint64_t inc)
 	send_status(a, peer);
 }
 
-/* The first frame on every connection. 0, or -EPROTO to drop it. */
-static int on_hello(struct agent *a, int slot, const struct wire_hello *h)
+/* Where a connection comes from, for the log of a refusal. */
+static const char *conn_addr(const struct agent *a, const struct conn *c, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (c->salen && c->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)&c->sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(s4->sin_port));
+	} else if (c->salen && c->sa.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)&c->sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(s6->sin6_port));
+	} else if (c->peer >= 0) {
+		snprintf(buf, len, "%s", a->conf.nodes[c->peer].addr_text);
+	} else {
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
+/* Refuse a peer connection that failed authentication: log who, close.
+ * A refused node retries at its back-off pace: one warning per claimed node
+ * every 10 s, with a count of those in between, keeps the log readable. */
+static void auth_refuse(struct agent *a, int slot, int claimed, const char *why)
+{
+	static uint64_t last_ns[FOTOS_MAX_NODES + 1];
+	static unsigned int quiet[FOTOS_MAX_NODES + 1];
+	int k = claimed >= 0 && claimed < (int)a->conf.nnodes ? claimed : FOTOS_MAX_NODES;
+	char addr[80];
+
+	a->auth_failures++;
+	if (last_ns[k] && a->now - last_ns[k] < 10000000000ull) {
+		quiet[k]++;
+		log_debug("refusing the link from %s: %s",
+			  conn_addr(a, &a->conns[slot], addr, sizeof(addr)), why);
+	} else {
+		log_warn("refusing the link from %s (says it is %s): %s%s",
+			 conn_addr(a, &a->conns[slot], addr, sizeof(addr)),
+			 k < FOTOS_MAX_NODES ? a->conf.nodes[k].name : "?", why,
+			 quiet[k] ? " (and more refusals in the last 10 s)" : "");
+		last_ns[k] = a->now;
+		quiet[k] = 0;
+	}
+	conn_close(a, slot);
+}
+
+/* HELLO done both ways (and AUTH, with a key): this is now the peer's link. */
+static void link_established(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+	int from = c->peer;
+	struct peer *p = &a->peers[from];
+
+	c->established = 1;
+	if (c->kind == CONN_PEER_OUT && p->dial == slot)
+		p->dial = -1;
+	/* A new link from the lower node means it gave up on the old one (or
+	 * restarted); a dial of ours that completes replaces one too. */
+	if (p->conn >= 0 && p->conn != slot) {
+		if (c->kind == CONN_PEER_IN)
+			log_info("%s opened a new link: closing the old one", pname(a, from));
+		conn_close(a, p->conn);
+	}
+	link_up(a, slot, from, c->peer_inc);
+}
+
+/*
+ * The first frame on every connection (raw: its bytes, for the keys).
+ * 0, or < 0 to drop the connection (logged here).
+ */
+static int on_hello(struct agent *a, int slot, const struct wire_hello *h, const uint8_t *raw,
+		    uint32_t raw_len)
 {
 	struct conn *c = &a->conns[slot];
 	struct peer *p;
+	const char *why = NULL;
+	char addr[80];
 	int from = h->from;
 
 	if (h->cluster_hash != a->cluster_hash) {
-		log_warn("refusing a HELLO from another cluster (hash %llx)",
-			 (unsigned long long)h->cluster_hash);
+		log_warn("refusing a HELLO from %s: another cluster (hash %llx)",
+			 conn_addr(a, c, addr, sizeof(addr)), (unsigned long long)h->cluster_hash);
 		return -EPROTO;
 	}
 	if (from >= (int)a->conf.nnodes || from == a->self || h->to != a->self) {
-		log_warn("refusing a HELLO from node index %d to %d: not a peer of node %d",
-			 from, h->to, a->self);
+		log_warn("refusing a HELLO from %s: node index %d to %d: not a peer of node %d",
+			 conn_addr(a, c, addr, sizeof(addr)), from, h->to, a->self);
 		return -EPROTO;
 	}
 	p = &a->peers[from];
@@ -275,7 +361,9 @@ static int on_hello(struct agent *a, int slot, const struct wire_hello *h)
 	switch (c->kind) {
 	case CONN_PEER_IN:
 		if (from > a->self) {
-			/* A kick: the higher node wants a link now. */
+			/* A kick: the higher node wants a link now. Unproven,
+			 * but all it can cause is a dial to a configured
+			 * address, which authenticates in its turn. */
 			log_debug("kick from %s: dialing it now", pname(a, from));
 			if (!p->up && p->dial < 0) {
 				p->backoff_ms = a->conf.retry_min_ms;
@@ -284,30 +372,37 @@ static int on_hello(struct agent *a, int slot, const struct wire_hello *h)
 			}
 			return -ECONNABORTED;
 		}
-		/* A data link from the lower node. A new one means it gave up
-		 * on the old one (or restarted): the old link is gone. */
-		if (p->conn >= 0 && p->conn != slot) {
-			log_info("%s opened a new link: closing the old one", pname(a, from));
-			conn_close(a, p->conn);
-		}
 		c->peer = from;
+		/* Not a word to a peer that cannot authenticate as we do. */
+		if (auth_hello_ok(a->have_key ? a->key : NULL, h, &why) < 0) {
+			auth_refuse(a, slot, from, why);
+			return -EACCES;
+		}
 		send_hello(a, slot, from);
-		link_up(a, slot, from, h->incarnation);
-		return 0;
+		break;
 	case CONN_PEER_OUT:
 		if (from != c->peer) {
 			log_warn("dialed %s but %s answered: check the addresses in the config",
 				 pname(a, c->peer), pname(a, from));
 			return -EPROTO;
 		}
-		p->dial = -1;
-		if (p->conn >= 0 && p->conn != slot)
-			conn_close(a, p->conn);
-		link_up(a, slot, from, h->incarnation);
-		return 0;
+		break;
 	default:
 		return -EPROTO;
 	}
+	if (auth_on_hello(&c->auth, a->have_key ? a->key : NULL, a->conf.encrypt, a->self, h,
+			  raw, raw_len, &why) < 0) {
+		auth_refuse(a, slot, from, why);
+		return -EACCES;
+	}
+	if (c->auth.sealed) {
+		struct wire_msg m = { .type = WIRE_AUTH };
+
+		send_msg_on(a, slot, &m);	/* our proof; the link waits for theirs */
+		return 0;
+	}
+	link_established(a, slot);
+	return 0;
 }
 
 void mesh_on_data(struct agent *a, int slot)
@@ -317,11 +412,20 @@ void mesh_on_data(struct agent *a, int slot)
 
 	while (!c->closing) {
 		struct wire_msg m;
+		uint32_t tag = c->auth.sealed ? WIRE_TAG_SIZE : 0;
 		int n = wire_frame_len(c->rbuf + off, c->rlen - off);
+		uint8_t *frame = c->rbuf + off;
 
-		if (n == 0)
+		if (n == 0 || (n > 0 && c->rlen - off < (uint32_t)n + tag))
 			break;
-		if (n > 0 && wire_decode(c->rbuf + off, (size_t)n, &m) < 0)
+		/* The tag first: nothing of a frame is believed before it. */
+		if (n > 0 && tag && auth_open(&c->auth, frame, (uint32_t)n) < 0) {
+			auth_refuse(a, slot, c->peer, c->established ?
+				    "a frame failed authentication (forged, altered or replayed)" :
+				    "its AUTH failed: it does not hold this cluster's key");
+			return;
+		}
+		if (n > 0 && wire_decode(frame, (size_t)n, &m) < 0)
 			n = -EPROTO;
 		if (n < 0) {
 			a->bad_frames++;
@@ -330,27 +434,37 @@ void mesh_on_data(struct agent *a, int slot)
 			conn_close(a, slot);
 			return;
 		}
-		off += (uint32_t)n;
+		off += (uint32_t)n + tag;
 		a->msgs_in++;
 		if (!c->hello_done) {
-			if (m.type != WIRE_HELLO || on_hello(a, slot, &m.u.hello) < 0) {
+			if (m.type != WIRE_HELLO || on_hello(a, slot, &m.u.hello, frame, (uint32_t)n) < 0) {
 				if (m.type != WIRE_HELLO)
 					log_warn("first frame is %s, not HELLO: closing",
 						 wire_type_name(m.type));
-				conn_close(a, slot);
+				if (!c->closing)
+					conn_close(a, slot);
 				return;
 			}
 			continue;
 		}
 		if (c->kind == CONN_KICK)
 			continue;	/* nothing but the close is expected */
-		if (c->peer < 0 || a->peers[c->peer].conn != slot)
-			continue;	/* a link that is being replaced */
-		if (m.type == WIRE_HELLO) {
-			log_warn("%s: second HELLO on a link: closing", pname(a, c->peer));
+		if (m.type == WIRE_HELLO || (m.type == WIRE_AUTH) == !!c->established) {
+			log_warn("%s: %s %s: closing", pname(a, c->peer), wire_type_name(m.type),
+				 m.type == WIRE_HELLO ? "again on a link" :
+				 c->established ? "again on a link" : "before AUTH");
 			conn_close(a, slot);
 			return;
 		}
+		if (m.type == WIRE_AUTH) {
+			c->auth.proven = 1;
+			log_debug("link with %s authenticated%s", pname(a, c->peer),
+				  c->auth.encrypt ? " and encrypted" : "");
+			link_established(a, slot);
+			continue;
+		}
+		if (c->peer < 0 || a->peers[c->peer].conn != slot)
+			continue;	/* a link that is being replaced */
 		if (m.type == WIRE_STATUS) {
 			a->peers[c->peer].st = m.u.status;
 			a->peers[c->peer].have_st = 1;
@@ -414,11 +528,11 @@ void mesh_tick(struct agent *a)
 		if (c->kind == CONN_FREE || c->closing || c->kind == CONN_CTL)
 			continue;
 		/* Silent for the failure timeout: the link is down. A stranger
-		 * that has not said HELLO within the timeout is cut too, however
-		 * slowly it trickles bytes. */
+		 * that has not said HELLO (and proven the key) within the
+		 * timeout is cut too, however slowly it trickles bytes. */
 		if (a->now - c->last_rx_ns > timeout ||
-		    (!c->hello_done && a->now - c->opened_ns > timeout)) {
-			if (c->hello_done && c->peer >= 0 && a->peers[c->peer].conn == (int)i)
+		    (!c->established && a->now - c->opened_ns > timeout)) {
+			if (c->established && c->peer >= 0 && a->peers[c->peer].conn == (int)i)
 				log_info("link to %s silent for %u ms: down",
 					 pname(a, c->peer), a->conf.timeout_ms);
 			conn_close(a, (int)i);

@@ -12,9 +12,12 @@
  * pid (16 bytes, the start of VOTE, COMMIT, ABORT, QUERY, OUTCOME, PROPOSE):
  *   0 u64 incarnation    8 u32 seq      12 u16 proposer (< 64)      14 u16 pad
  *
- * HELLO, 24 bytes:
+ * HELLO, 56 bytes:
  *   0 u64 cluster_hash   8 u64 incarnation   16 u16 from (< 64)   18 u16 to (< 64)
- *   20 u32 pad
+ *   20 u32 flags (enum wire_hello_flags; ENCRYPT only with AUTH)   24 u8 nonce[32]
+ *
+ * AUTH, 8 bytes: 0 u64 reserved (0). Sealed like every frame after HELLO on
+ * an authenticated link: its tag is the proof (agent/auth.c).
  *
  * STATUS, 56 bytes:
  *   0 u64 epoch   8 u64 view_id   16 u64 net_id   24 u64 members   32 u64 seen
@@ -52,7 +55,8 @@
 #include "wire.h"
 
 #define PID_SIZE		16
-#define HELLO_SIZE		24
+#define HELLO_SIZE		56
+#define AUTH_SIZE		8
 #define STATUS_SIZE		56
 #define PROPOSE_FIXED		56
 #define VOTE_SIZE		32
@@ -70,6 +74,7 @@
 
 static const char *const type_names[WIRE_TYPE_MAX] = {
 	[WIRE_HELLO] = "HELLO",
+	[WIRE_AUTH] = "AUTH",
 	[WIRE_STATUS] = "STATUS",
 	[WIRE_PROPOSE] = "PROPOSE",
 	[WIRE_VOTE] = "VOTE",
@@ -139,6 +144,7 @@ static long fixed_len(unsigned int type)
 {
 	switch (type) {
 	case WIRE_HELLO:	return HELLO_SIZE;
+	case WIRE_AUTH:		return AUTH_SIZE;
 	case WIRE_STATUS:	return STATUS_SIZE;
 	case WIRE_PROPOSE:	return PROPOSE_FIXED;
 	case WIRE_VOTE:		return VOTE_SIZE;
@@ -299,7 +305,11 @@ static int msg_ok(const struct wire_msg *m)
 	switch (m->type) {
 	case WIRE_HELLO:
 		return m->u.hello.from < FOTOS_MAX_NODES && m->u.hello.to < FOTOS_MAX_NODES &&
-		       m->u.hello.pad == 0;
+		       !(m->u.hello.flags & ~(uint32_t)WIRE_HELLO_FLAGS) &&
+		       (!(m->u.hello.flags & WIRE_HELLO_ENCRYPT) ||
+			(m->u.hello.flags & WIRE_HELLO_AUTH));
+	case WIRE_AUTH:
+		return m->u.auth.reserved == 0;
 	case WIRE_STATUS:
 		return m->u.status.state <= FOTOS_ST_STOPPED && m->u.status.busy <= 1 &&
 		       m->u.status.pad1 == 0 && m->u.status.pad2 == 0;
@@ -476,7 +486,11 @@ int wire_encode(const struct wire_msg *m, uint8_t *buf, size_t cap)
 		put64(p + 8, m->u.hello.incarnation);
 		put16(p + 16, m->u.hello.from);
 		put16(p + 18, m->u.hello.to);
-		put32(p + 20, m->u.hello.pad);
+		put32(p + 20, m->u.hello.flags);
+		memcpy(p + 24, m->u.hello.nonce, WIRE_NONCE_SIZE);
+		break;
+	case WIRE_AUTH:
+		put64(p, m->u.auth.reserved);
 		break;
 	case WIRE_STATUS:
 		put64(p, m->u.status.epoch);
@@ -639,7 +653,11 @@ int wire_decode(const uint8_t *buf, size_t len, struct wire_msg *m)
 		t.u.hello.incarnation = get64(p + 8);
 		t.u.hello.from = get16(p + 16);
 		t.u.hello.to = get16(p + 18);
-		t.u.hello.pad = get32(p + 20);
+		t.u.hello.flags = get32(p + 20);
+		memcpy(t.u.hello.nonce, p + 24, WIRE_NONCE_SIZE);
+		break;
+	case WIRE_AUTH:
+		t.u.auth.reserved = get64(p);
 		break;
 	case WIRE_STATUS:
 		t.u.status.epoch = get64(p);

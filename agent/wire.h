@@ -23,10 +23,14 @@
 #include "fotos_abi.h"
 
 #define WIRE_MAGIC		0x4f46u
-#define WIRE_VERSION		1
+#define WIRE_VERSION		2	/* 2: HELLO carries a nonce; AUTH */
 #define WIRE_HDR_SIZE		12
 #define WIRE_MAX_PAYLOAD	65536	/* a database value of up to 60 KiB fits */
 #define WIRE_MAX_FRAME		(WIRE_HDR_SIZE + WIRE_MAX_PAYLOAD)
+/* On an authenticated link every frame after the HELLO is followed by a
+ * 16-byte tag (agent/auth.c); the header's length does not count it. */
+#define WIRE_TAG_SIZE		16
+#define WIRE_NONCE_SIZE		32
 
 enum wire_type {
 	WIRE_HELLO = 1,		/* first frame on a link, both ways */
@@ -47,7 +51,8 @@ enum wire_type {
 	WIRE_TXN_QUERY = 16,	/* coordinator lost: what became of the transaction? */
 	WIRE_TXN_OUTCOME = 17,	/* answer to TXN_QUERY */
 	WIRE_RDV_ARRIVE = 18,	/* a participant waits in a rendezvous here */
-	WIRE_TYPE_MAX = 19,
+	WIRE_AUTH = 19,		/* first sealed frame: proves the sender holds the key */
+	WIRE_TYPE_MAX = 20,
 };
 
 /* Identifies a proposal uniquely, across restarts (incarnation). */
@@ -58,12 +63,24 @@ struct wire_pid {
 	uint16_t pad;		/* 0 */
 };
 
+enum wire_hello_flags {
+	WIRE_HELLO_AUTH = 1,	/* sender has the cluster key: AUTH and tags follow */
+	WIRE_HELLO_ENCRYPT = 2,	/* sender wants the link encrypted (needs AUTH) */
+	WIRE_HELLO_FLAGS = 3,	/* every known flag */
+};
+
 struct wire_hello {
 	uint64_t cluster_hash;	/* hash of the cluster name: other clusters refused */
 	uint64_t incarnation;	/* sender's */
 	uint16_t from;		/* sender's node index */
 	uint16_t to;		/* index the sender believes the receiver has */
-	uint32_t pad;
+	uint32_t flags;		/* enum wire_hello_flags */
+	uint8_t nonce[WIRE_NONCE_SIZE];	/* fresh random challenge (zero without AUTH) */
+};
+
+/* AUTH: nothing but its tag matters; the payload is reserved, zero. */
+struct wire_auth {
+	uint64_t reserved;
 };
 
 struct wire_status {
@@ -244,6 +261,7 @@ struct wire_msg {
 	uint8_t type;
 	union {
 		struct wire_hello hello;
+		struct wire_auth auth;
 		struct wire_status status;
 		struct wire_propose propose;
 		struct wire_vote vote;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1931,6 +1932,51 @@ bad_replicas:
 	return usage_error("owner: --replicas needs a number from 1 to %d", FOTOS_MAX_MEMBERS);
 }
 
+/*
+ * keygen FILE: a new cluster key for key_file: 32 bytes from the kernel's
+ * random source, as 64 hex digits, in a file created with mode 0600 (never
+ * over an existing one: overwriting a cluster's key cuts every link).
+ */
+static int cmd_keygen(int argc, char **argv, struct opts *o)
+{
+	unsigned char key[32];
+	char text[128];
+	int fd, n, i;
+	size_t off = 0;
+
+	(void)o;
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_error("keygen: which FILE? e.g. fotosctl keygen /etc/fotos/cluster.key");
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+		errmsg("keygen: no randomness from the kernel: %s", strerror(errno));
+		return 1;
+	}
+	off += (size_t)snprintf(text, sizeof(text), "# fotos cluster key: copy to every node, mode 0600\n");
+	for (i = 0; i < 32; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "%02x", key[i]);
+	text[off++] = '\n';
+	memset(key, 0, sizeof(key));
+	fd = open(argv[1], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		errmsg("keygen: %s: %s%s", argv[1], strerror(errno),
+		       errno == EEXIST ? " (not overwriting a key: remove it first)" : "");
+		return 1;
+	}
+	/* The mode asked of open() is masked by umask; make sure it is 0600. */
+	n = (int)write(fd, text, off);
+	memset(text, 0, sizeof(text));
+	if (n != (int)off || fchmod(fd, 0600) < 0 || fsync(fd) < 0) {
+		errmsg("keygen: %s: %s", argv[1], n < 0 ? strerror(errno) : "short write");
+		close(fd);
+		unlink(argv[1]);
+		return 1;
+	}
+	close(fd);
+	printf("wrote a new cluster key to %s (mode 0600): set key_file = %s in [cluster] "
+	       "and copy the file to every node\n", argv[1], argv[1]);
+	return 0;
+}
+
 static int cmd_version(int argc, char **argv, struct opts *o)
 {
 	if (argc > 1)
@@ -2181,6 +2227,7 @@ static const struct cmd cmds[] = {
 	  "arrived, then all proceed at once; exit 1 with the reason if it fails (a member "
 	  "left, a timeout, a --no vote)" },
 	{ "raw", cmd_raw, "[--timeout-ms T] LINE...\tsend one request line, print the reply" },
+	{ "keygen", cmd_keygen, "FILE\twrite a new cluster key (mode 0600) for key_file" },
 	{ "version", cmd_version, "\tprint the version" },
 	{ "help", cmd_help, "[COMMAND]\tthis text, or a command's" },
 };

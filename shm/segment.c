@@ -86,7 +86,8 @@ int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 	if (fd < 0)
 		return -errno;
 	/* fchmod, not umask: umask is process-wide */
-	if (fchmod(fd, p->mode ? p->mode : 0644) < 0 ||
+	if (fchmod(fd, p->mode ? p->mode : 0640) < 0 ||
+	    (p->set_gid && fchown(fd, (uid_t)-1, (gid_t)p->gid) < 0) ||
 	    ftruncate(fd, (off_t)seg->l.total_size) < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
 		goto err_unlink;

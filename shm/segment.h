@@ -52,7 +52,9 @@ struct shm_params {
 	const char *node_name;
 	const char *cluster_name;
 	uint64_t stale_after_ns;
-	unsigned int mode;		/* file mode, e.g. 0644 */
+	unsigned int mode;		/* file mode, e.g. 0640 */
+	int set_gid;			/* 1: give the object group gid */
+	unsigned int gid;		/* (else it has the creator's group) */
 	/* database geometry (fotos_db_geometry); max_keys 0: a small default */
 	uint64_t db_max_keys, db_max_key, db_max_val, db_nclock;
 };

@@ -3,7 +3,7 @@
 # Runs as root on a fresh Debian 12 (as the README says); elsewhere it only
 # reports what is missing.
 set -e
-PKGS="build-essential pkg-config liburing-dev libjemalloc-dev libcmocka-dev clang iproute2 iptables procps spin"
+PKGS="build-essential pkg-config liburing-dev libsodium-dev libjemalloc-dev libcmocka-dev clang iproute2 iptables procps spin"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

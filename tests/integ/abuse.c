@@ -19,6 +19,9 @@
  *
  *   and a well-behaved writer (fotos_put ack=all through each node).
  *
+ * The agents hold a cluster key (key_file), so strangers also send HELLOs
+ * right in every field without authenticating, or with a forged AUTH.
+ *
  * Then more control clients than the agent's limit: a clear refusal.
  * Checked throughout and after: every agent alive; the view never changed
  * and no link flapped (recorded history, `peers` counters); the database
@@ -513,8 +516,11 @@ static void put_hdr(uint8_t *b, uint16_t magic, uint8_t ver, uint8_t type, uint3
 	put32(b + 8, rsv);
 }
 
-/* A HELLO frame into b (36 bytes). */
-static int hello_frame(uint8_t *b, uint64_t hash, unsigned int from, unsigned int to)
+/* A HELLO frame into b (HELLO_LEN bytes), claiming the cluster key (the
+ * agents have one) unless flags say otherwise. */
+#define HELLO_LEN	(WIRE_HDR_SIZE + 56)
+static int hello_frame_f(uint8_t *b, uint64_t hash, unsigned int from, unsigned int to,
+			 uint32_t flags)
 {
 	struct wire_msg m = { .type = WIRE_HELLO };
 
@@ -522,7 +528,14 @@ static int hello_frame(uint8_t *b, uint64_t hash, unsigned int from, unsigned in
 	m.u.hello.incarnation = 0x5742414e47455253ull;
 	m.u.hello.from = (uint16_t)from;
 	m.u.hello.to = (uint16_t)to;
+	m.u.hello.flags = flags;
+	memset(m.u.hello.nonce, 0x5a, sizeof(m.u.hello.nonce));
 	return wire_encode(&m, b, WIRE_MAX_FRAME);
+}
+
+static int hello_frame(uint8_t *b, uint64_t hash, unsigned int from, unsigned int to)
+{
+	return hello_frame_f(b, hash, from, to, WIRE_HELLO_AUTH);
 }
 
 /* A valid frame of each type 2..WIRE_TYPE_MAX-1, built once. */
@@ -595,6 +608,8 @@ static void build_frames(void)
 			m.u.tctl.id = pid;
 			m.u.tctl.value = WIRE_TXN_COMMIT;
 			break;
+		case WIRE_AUTH:
+			break;
 		default:	/* TXN_VOTE, TXN_QUERY, TXN_OUTCOME */
 			m.u.tctl.id = pid;
 			break;
@@ -625,6 +640,24 @@ static void expect_refused(int node, const void *b, size_t len, const char *what
 		    what, show(b, len < 48 ? len : 48, sh, sizeof(sh)));
 	else if (got)
 		bad_key("answered", "n%d answered a stranger (%zu bytes) after %s", node, got, what);
+	close(fd);
+}
+
+/* Like expect_refused, but the agent may answer before it refuses (it sends
+ * its HELLO and AUTH before it can check the stranger's AUTH). */
+static void expect_refused_answered(int node, const void *b, size_t len, const char *what)
+{
+	size_t got = 0;
+	int fd = peer_connect(node, 2000);
+
+	if (fd < 0) {
+		count(S_CONNFAIL, 1);
+		return;
+	}
+	send_all(fd, b, len, 1000);
+	if (!await_close(fd, CLOSE_MS, &got))
+		bad_key(what, "n%d kept a stranger's connection open %d ms after %s", node,
+			CLOSE_MS, what);
 	close(fd);
 }
 
@@ -667,39 +700,40 @@ static void *ab_random(void *arg)
 static size_t header_case(int k, uint8_t *b, const char **what)
 {
 	const uint16_t M = WIRE_MAGIC;
+	const uint8_t V = WIRE_VERSION;
 
 	memset(b, 0, 12 + 600);
 	switch (k) {
-	case 0: *what = "byte-swapped magic"; put_hdr(b, 0x464f, 1, WIRE_HELLO, 24, 0); return 36;
-	case 1: *what = "version 0"; put_hdr(b, M, 0, WIRE_HELLO, 24, 0); return 36;
-	case 2: *what = "version 2"; put_hdr(b, M, 2, WIRE_HELLO, 24, 0); return 36;
+	case 0: *what = "byte-swapped magic"; put_hdr(b, 0x464f, V, WIRE_HELLO, 56, 0); return 68;
+	case 1: *what = "version 1 (before HELLO had a nonce)"; put_hdr(b, M, 1, WIRE_HELLO, 24, 0); return 36;
+	case 2: *what = "the next version"; put_hdr(b, M, V + 1, WIRE_HELLO, 56, 0); return 68;
 	case 3: *what = "version 255"; put_hdr(b, M, 255, WIRE_STATUS, 56, 0); return 68;
-	case 4: *what = "type 0"; put_hdr(b, M, 1, 0, 24, 0); return 36;
-	case 5: *what = "type WIRE_TYPE_MAX"; put_hdr(b, M, 1, WIRE_TYPE_MAX, 24, 0); return 36;
-	case 6: *what = "type 255"; put_hdr(b, M, 1, 255, 0, 0); return 12;
-	case 7: *what = "reserved 1"; put_hdr(b, M, 1, WIRE_HELLO, 24, 1); return 36;
-	case 8: *what = "reserved ~0"; put_hdr(b, M, 1, WIRE_HELLO, 24, 0xffffffffu); return 36;
-	case 9: *what = "HELLO of length 0"; put_hdr(b, M, 1, WIRE_HELLO, 0, 0); return 12;
-	case 10: *what = "HELLO of length 23"; put_hdr(b, M, 1, WIRE_HELLO, 23, 0); return 35;
-	case 11: *what = "HELLO of length 25"; put_hdr(b, M, 1, WIRE_HELLO, 25, 0); return 37;
-	case 12: *what = "HELLO of length 600"; put_hdr(b, M, 1, WIRE_HELLO, 600, 0); return 612;
-	case 13: *what = "length 65537"; put_hdr(b, M, 1, WIRE_DB_UPDATE, 65537, 0); return 12;
-	case 14: *what = "length 2^31-1"; put_hdr(b, M, 1, WIRE_TXN_PREPARE, 0x7fffffff, 0); return 12;
-	case 15: *what = "length 2^32-1"; put_hdr(b, M, 1, WIRE_HELLO, 0xffffffffu, 0); return 12;
-	case 16: *what = "STATUS of length 55"; put_hdr(b, M, 1, WIRE_STATUS, 55, 0); return 67;
-	case 17: *what = "PROPOSE without members"; put_hdr(b, M, 1, WIRE_PROPOSE, 56, 0); return 68;
-	case 18: *what = "PROPOSE of length 57"; put_hdr(b, M, 1, WIRE_PROPOSE, 57, 0); return 69;
-	case 19: *what = "PROPOSE of 65 members"; put_hdr(b, M, 1, WIRE_PROPOSE, 56 + 8 * 65, 0); return 12;
-	case 20: *what = "RDV_ARRIVE of length 16"; put_hdr(b, M, 1, WIRE_RDV_ARRIVE, 16, 0); return 28;
-	case 21: *what = "DB_UPDATE of length 25"; put_hdr(b, M, 1, WIRE_DB_UPDATE, 25, 0); return 37;
+	case 4: *what = "type 0"; put_hdr(b, M, V, 0, 56, 0); return 68;
+	case 5: *what = "type WIRE_TYPE_MAX"; put_hdr(b, M, V, WIRE_TYPE_MAX, 56, 0); return 68;
+	case 6: *what = "type 255"; put_hdr(b, M, V, 255, 0, 0); return 12;
+	case 7: *what = "reserved 1"; put_hdr(b, M, V, WIRE_HELLO, 56, 1); return 68;
+	case 8: *what = "reserved ~0"; put_hdr(b, M, V, WIRE_HELLO, 56, 0xffffffffu); return 68;
+	case 9: *what = "HELLO of length 0"; put_hdr(b, M, V, WIRE_HELLO, 0, 0); return 12;
+	case 10: *what = "HELLO of length 55"; put_hdr(b, M, V, WIRE_HELLO, 55, 0); return 67;
+	case 11: *what = "HELLO of length 57"; put_hdr(b, M, V, WIRE_HELLO, 57, 0); return 69;
+	case 12: *what = "HELLO of length 600"; put_hdr(b, M, V, WIRE_HELLO, 600, 0); return 612;
+	case 13: *what = "length 65537"; put_hdr(b, M, V, WIRE_DB_UPDATE, 65537, 0); return 12;
+	case 14: *what = "length 2^31-1"; put_hdr(b, M, V, WIRE_TXN_PREPARE, 0x7fffffff, 0); return 12;
+	case 15: *what = "length 2^32-1"; put_hdr(b, M, V, WIRE_HELLO, 0xffffffffu, 0); return 12;
+	case 16: *what = "STATUS of length 55"; put_hdr(b, M, V, WIRE_STATUS, 55, 0); return 67;
+	case 17: *what = "PROPOSE without members"; put_hdr(b, M, V, WIRE_PROPOSE, 56, 0); return 68;
+	case 18: *what = "PROPOSE of length 57"; put_hdr(b, M, V, WIRE_PROPOSE, 57, 0); return 69;
+	case 19: *what = "PROPOSE of 65 members"; put_hdr(b, M, V, WIRE_PROPOSE, 56 + 8 * 65, 0); return 12;
+	case 20: *what = "RDV_ARRIVE of length 16"; put_hdr(b, M, V, WIRE_RDV_ARRIVE, 16, 0); return 28;
+	case 21: *what = "DB_UPDATE of length 25"; put_hdr(b, M, V, WIRE_DB_UPDATE, 25, 0); return 37;
 	case 22: *what = "HELLO with from 64";
 		hello_frame(b, g_hash, 1, 0);
 		put16(b + 12 + 16, 64);
-		return 36;
-	case 23: *what = "HELLO with pad set";
+		return 68;
+	case 23: *what = "HELLO with an unknown flag";
 		hello_frame(b, g_hash, 1, 0);
-		put32(b + 12 + 20, 1);
-		return 36;
+		put32(b + 12 + 20, 4);
+		return 68;
 	case 24: *what = "STATUS with state 200";
 		memcpy(b, g_frame[WIRE_STATUS], (size_t)g_frame_len[WIRE_STATUS]);
 		b[12 + 48] = 200;
@@ -736,9 +770,11 @@ static void *ab_headers(void *arg)
 }
 
 /*
- * HELLOs a node must refuse. Never from a lower index with the right hash
- * and to == the node: that one is a real peer's data link and replaces the
- * pair's link (the agents trust each other: loyal nodes), it is no abuse.
+ * HELLOs a node must refuse. The agents hold a cluster key, so even a HELLO
+ * right in every field (from the lower node 0, right hash and `to`) is
+ * refused: unanswered without the key's flag, and after the agent's own
+ * HELLO and AUTH when the stranger's AUTH tag is made up. Neither may
+ * replace the pair's real link (check_view_kept, link flap counters).
  */
 static void *ab_hello(void *arg)
 {
@@ -749,9 +785,9 @@ static void *ab_hello(void *arg)
 	for (n = 0; n < 3000 && !stopping(); n++) {
 		int node = n % NODES, other = (node + 1) % NODES, third = (node + 2) % NODES;
 		const char *what;
-		size_t len = 36;
+		size_t len = HELLO_LEN;
 
-		switch ((n / NODES) % 9) {
+		switch ((n / NODES) % 11) {
 		case 0:
 			what = "a HELLO with a wrong cluster hash";
 			hello_frame(b, g_hash ^ 0x10, (unsigned)other, (unsigned)node);
@@ -787,15 +823,38 @@ static void *ab_hello(void *arg)
 		case 7:
 			what = "a wrong-`to` HELLO followed by a DB_UPDATE";
 			hello_frame(b, g_hash, (unsigned)other, (unsigned)third);
-			memcpy(b + 36, g_frame[WIRE_DB_UPDATE], (size_t)g_frame_len[WIRE_DB_UPDATE]);
+			memcpy(b + HELLO_LEN, g_frame[WIRE_DB_UPDATE], (size_t)g_frame_len[WIRE_DB_UPDATE]);
 			len += (size_t)g_frame_len[WIRE_DB_UPDATE];
 			break;
-		default:
+		case 8:
 			what = "a wrong-hash HELLO then a right one";
 			hello_frame(b, g_hash + 1, (unsigned)other, (unsigned)node);
-			hello_frame(b + 36, g_hash, (unsigned)other, (unsigned)third);
-			len = 72;
+			hello_frame(b + HELLO_LEN, g_hash, (unsigned)other, (unsigned)third);
+			len = 2 * HELLO_LEN;
 			break;
+		case 9:
+			/* Right in every field, from the lower node 0, but
+			 * without the cluster key's flag: refused unanswered. */
+			what = "a right HELLO from node 0 that does not authenticate";
+			hello_frame_f(b, g_hash, 0, node ? (unsigned)node : 1, 0);
+			node = node ? node : 1;
+			break;
+		default: {
+			/* Right in every field, then an AUTH with a made-up tag:
+			 * the agent answers HELLO and AUTH, then must refuse, and
+			 * the real link of the pair must stay (check_view_kept). */
+			uint8_t *f = b + HELLO_LEN;
+
+			node = node ? node : 1;
+			hello_frame(b, g_hash, 0, (unsigned)node);
+			memcpy(f, g_frame[WIRE_AUTH], (size_t)g_frame_len[WIRE_AUTH]);
+			memset(f + g_frame_len[WIRE_AUTH], 0xa5, WIRE_TAG_SIZE);
+			len = HELLO_LEN + (size_t)g_frame_len[WIRE_AUTH] + WIRE_TAG_SIZE;
+			expect_refused_answered(node, b, len, "a right HELLO from node 0 and a forged AUTH");
+			count(S_HELLO, 1);
+			th_sleep_ms(2);
+			continue;
+		}
 		}
 		expect_refused(node, b, len, what);
 		count(S_HELLO, 1);
@@ -843,10 +902,10 @@ static void *ab_halfopen(void *arg)
 
 		for (k = 0; k < 12; k++) {
 			switch (k % 4) {
-			case 0: put_hdr(b, WIRE_MAGIC, 1, WIRE_HELLO, 24, 0); len[k] = 1; break;
-			case 1: put_hdr(b, WIRE_MAGIC, 1, WIRE_HELLO, 24, 0); len[k] = 11; break;
+			case 0: put_hdr(b, WIRE_MAGIC, WIRE_VERSION, WIRE_HELLO, 56, 0); len[k] = 1; break;
+			case 1: put_hdr(b, WIRE_MAGIC, WIRE_VERSION, WIRE_HELLO, 56, 0); len[k] = 11; break;
 			case 2: hello_frame(b, g_hash, 0, 1); len[k] = 12 + 10; break;
-			default: put_hdr(b, WIRE_MAGIC, 1, WIRE_DB_UPDATE, 65536, 0); len[k] = 1012; break;
+			default: put_hdr(b, WIRE_MAGIC, WIRE_VERSION, WIRE_DB_UPDATE, 65536, 0); len[k] = 1012; break;
 			}
 			fd[k] = peer_connect(k % NODES, 2000);
 			if (fd[k] < 0) {
@@ -882,7 +941,7 @@ static void *ab_trickle(void *arg)
 	uint8_t b[64];
 
 	memset(b, 0, sizeof(b));
-	put_hdr(b, WIRE_MAGIC, 1, WIRE_DB_UPDATE, 65536, 0);
+	put_hdr(b, WIRE_MAGIC, WIRE_VERSION, WIRE_DB_UPDATE, 65536, 0);
 	th_sleep_ms(500 + 300 * (unsigned)node);
 	while (!stopping()) {
 		int fd = peer_connect(node, 2000), cut = 0;
@@ -908,7 +967,7 @@ static void *ab_trickle(void *arg)
 		}
 		if (!cut && !stopping())
 			bad("n%d kept a connection that trickled %zu bytes of a never-finishing "
-			    "DB_UPDATE frame (header: magic, version 1, type 9, length 65536), one "
+			    "DB_UPDATE frame (header: magic, version 2, type 9, length 65536), one "
 			    "byte every 50 ms and no HELLO, open for %.1f s: no handshake deadline",
 			    node, i, ms_since(t0) / 1000);
 		close(fd);
@@ -1873,6 +1932,18 @@ int main(int argc, char **argv)
 	build_frames();
 	build_big();
 
+	/* The agents share a cluster key: a stranger who knows the protocol
+	 * and the cluster's name still cannot pass for a node. */
+	{
+		static char key[200], cmd[400];
+		const char *ctl = getenv("FOTOSCTL") ? getenv("FOTOSCTL") : "build/release/fotosctl";
+
+		snprintf(key, sizeof(key), "%s/cluster.key", g_cl.dir);
+		snprintf(cmd, sizeof(cmd), "%s keygen %s >/dev/null", ctl, key);
+		CHECK_EQ(system(cmd), 0);
+		g_cl.extra[0] = "--key-file";
+		g_cl.extra[1] = key;
+	}
 	cl_start_all(&g_cl);
 	CL_EXPECT(&g_cl, cl_wait_view(&g_cl, cl_all(NODES), cl_all(NODES), 5000), "3 nodes start");
 	for (i = 0; i < NODES; i++)

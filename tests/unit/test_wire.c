@@ -82,6 +82,11 @@ static void sample(unsigned int type, struct wire_msg *m)
 		m->u.hello.incarnation = 0xf0e0d0c0b0a09080ULL;
 		m->u.hello.from = 5;
 		m->u.hello.to = 63;
+		m->u.hello.flags = WIRE_HELLO_AUTH | WIRE_HELLO_ENCRYPT;
+		for (i = 0; i < WIRE_NONCE_SIZE; i++)
+			m->u.hello.nonce[i] = (uint8_t)(0xa0 + i);
+		break;
+	case WIRE_AUTH:
 		break;
 	case WIRE_STATUS:
 		m->u.status.epoch = 7;
@@ -229,7 +234,7 @@ static void assert_msg_equal(const struct wire_msg *m, const struct wire_msg *d,
 
 /* Payload length of each type's sample (PROPOSE with 4 members). */
 static const size_t sample_len[WIRE_TYPE_MAX] = {
-	[WIRE_HELLO] = 24, [WIRE_STATUS] = 56, [WIRE_PROPOSE] = 56 + 4 * 8,
+	[WIRE_HELLO] = 56, [WIRE_AUTH] = 8, [WIRE_STATUS] = 56, [WIRE_PROPOSE] = 56 + 4 * 8,
 	[WIRE_VOTE] = 32, [WIRE_COMMIT] = 16, [WIRE_ABORT] = 16, [WIRE_QUERY] = 16,
 	[WIRE_OUTCOME] = 24,
 	[WIRE_DB_UPDATE] = 24 + 28 + 5 + 7,	/* fixed, clock of 3, key, value */
@@ -321,10 +326,14 @@ static void test_propose_ignores_tail(void **state)
 static void test_layout_pinned(void **state)
 {
 	static const uint8_t hello[] = {
-		0x46, 0x4f, 1, WIRE_HELLO, 24, 0, 0, 0, 0, 0, 0, 0,
+		0x46, 0x4f, 2, WIRE_HELLO, 56, 0, 0, 0, 0, 0, 0, 0,
 		0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,
 		0x80, 0x90, 0xa0, 0xb0, 0xc0, 0xd0, 0xe0, 0xf0,
-		5, 0, 63, 0, 0, 0, 0, 0,
+		5, 0, 63, 0, 3, 0, 0, 0,
+		0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+		0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+		0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+		0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf,
 	};
 	static const uint8_t pid[] = {
 		0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,
@@ -772,15 +781,21 @@ static void test_field_checks(void **state)
 	struct wire_msg m;
 
 	(void)state;
-	/* HELLO: from, to < 64; pad 0. */
+	/* HELLO: from, to < 64; known flags only; ENCRYPT only with AUTH. */
 	decode_bad(WIRE_HELLO, 16, idx64, 2);
 	decode_bad(WIRE_HELLO, 18, idx64, 2);
 	decode_bad(WIRE_HELLO, 18, big16, 2);
-	decode_bad(WIRE_HELLO, 20, &one, 1);
+	decode_bad(WIRE_HELLO, 20, &two, 1);		/* ENCRYPT without AUTH */
+	decode_bad(WIRE_HELLO, 20, &six, 1);		/* an unknown flag */
 	decode_bad(WIRE_HELLO, 23, &one, 1);
 	sample(WIRE_HELLO, &m); m.u.hello.from = 64; expect_bad(&m);
 	sample(WIRE_HELLO, &m); m.u.hello.to = 64; expect_bad(&m);
-	sample(WIRE_HELLO, &m); m.u.hello.pad = 1; expect_bad(&m);
+	sample(WIRE_HELLO, &m); m.u.hello.flags = 8; expect_bad(&m);
+	sample(WIRE_HELLO, &m); m.u.hello.flags = WIRE_HELLO_ENCRYPT; expect_bad(&m);
+	/* AUTH: its reserved word is zero. */
+	decode_bad(WIRE_AUTH, 0, &one, 1);
+	decode_bad(WIRE_AUTH, 7, &one, 1);
+	sample(WIRE_AUTH, &m); m.u.auth.reserved = 1; expect_bad(&m);
 
 	/* STATUS: known state, busy 0/1, pads 0. */
 	decode_bad(WIRE_STATUS, 48, &six, 1);
