@@ -1,0 +1,472 @@
+/* Description: who may take part, tested with real agents on loopback.
+ *
+ *   wrong-key   three agents share a cluster key; a fourth configured node
+ *               with another key, and then one with no key at all, stays
+ *               out: the three keep their stable view, no link of theirs
+ *               flaps, and each refusal is logged with the address. Started
+ *               again with the right key, the fourth joins.
+ *   encrypted   three agents with encrypt = yes form a view, and a write
+ *               acknowledged by all is readable on every node.
+ *   key-files   fotosd refuses to start, exit 1 and a message naming the
+ *               file and the problem, on a missing key file, one others may
+ *               read, one that is not a key, and encrypt without a key.
+ *   local       the control socket and the segment, as user nobody: with no
+ *               group configured, the agent refuses it and the segment does
+ *               not open; with group = nogroup it reads (ping, status, the
+ *               segment) but every write is refused with EPERM and nothing
+ *               is written; listed in write_users it may write.
+ *
+ * usage: trust [wrong-key|encrypted|key-files|local]...
+ */
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "cluster.h"
+
+#define HB	20
+#define TO	200
+
+static const char *fotosctl(void)
+{
+	return getenv("FOTOSCTL") ? getenv("FOTOSCTL") : "build/release/fotosctl";
+}
+
+static void keygen(const char *path)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "%s keygen %s >/dev/null", fotosctl(), path);
+	CHECK_EQ(system(cmd), 0);
+}
+
+/* Lines of node i's log that contain text. */
+static int log_count(struct cluster *cl, int i, const char *text)
+{
+	char line[1024];
+	FILE *f = fopen(cl->node[i].log, "r");
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, text) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Link ups and downs node i counts for peer j (from `peers --json`). */
+static long link_ups(struct cluster *cl, int i, int j)
+{
+	char cmd[400], out[8192], key[64], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "%s --shm %s --json peers", fotosctl(), cl->node[i].shm);
+	f = popen(cmd, "r");
+	CHECK(f != NULL);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	pclose(f);
+	out[n] = 0;
+	snprintf(key, sizeof(key), "\"name\":\"%s\"", cl->node[j].name);
+	p = strstr(out, key);
+	if (!p || !(p = strstr(p, "\"ups\":")))
+		FAIL("no link counters for %s in: %s", cl->node[j].name, out);
+	return strtol(p + 6, NULL, 10);
+}
+
+static void wrong_key(void)
+{
+	static struct cluster cl;
+	char good[200], bad[200];
+	long ups01, ups02, ups12;
+	double t;
+	int i;
+
+	cl_init(&cl, 4, HB, TO);
+	snprintf(good, sizeof(good), "%s/good.key", cl.dir);
+	snprintf(bad, sizeof(bad), "%s/other.key", cl.dir);
+	keygen(good);
+	keygen(bad);
+	cl.extra[0] = "--key-file";
+	cl.extra[1] = good;
+	for (i = 0; i < 3; i++)
+		cl_start(&cl, i);
+	CL_EXPECT(&cl, cl_wait_view(&cl, 0x7, 0x7, 5000), "three nodes with the key");
+	ups01 = link_ups(&cl, 0, 1);
+	ups02 = link_ups(&cl, 0, 2);
+	ups12 = link_ups(&cl, 1, 2);
+
+	/* another key: it dials n0..n2 (and they it) for a second, no further */
+	cl.extra[1] = bad;
+	cl_start(&cl, 3);
+	th_sleep_ms(1500);
+	CL_EXPECT(&cl, cl_wait_view(&cl, 0x7, 0x7, 100), "the three keep their view");
+	CL_EXPECT(&cl, cl_wait_view(&cl, 0x8, 0x8, 100), "the wrong-key node alone");
+	for (i = 0; i < 3; i++)
+		if (log_count(&cl, i, "refusing the link from 127.0.0.1:") +
+		    log_count(&cl, 3, "refusing the link from 127.0.0.1:") == 0)
+			FAIL("no refusal logged between n%d and the wrong-key node", i);
+	CHECK(log_count(&cl, 0, "does not hold this cluster's key") +
+	      log_count(&cl, 1, "does not hold this cluster's key") +
+	      log_count(&cl, 2, "does not hold this cluster's key") +
+	      log_count(&cl, 3, "does not hold this cluster's key") > 0);
+	CHECK_EQ(link_ups(&cl, 0, 1), ups01);
+	CHECK_EQ(link_ups(&cl, 0, 2), ups02);
+	CHECK_EQ(link_ups(&cl, 1, 2), ups12);
+	CHECK_EQ(link_ups(&cl, 0, 3), 0);
+	cl_signal(&cl, 3, SIGTERM);
+
+	/* no key at all: refused by the keyed nodes, for the same reason */
+	cl.extra[0] = NULL;
+	cl_start(&cl, 3);
+	th_sleep_ms(1000);
+	CL_EXPECT(&cl, cl_wait_view(&cl, 0x7, 0x7, 100), "the three keep their view (no key)");
+	CL_EXPECT(&cl, cl_wait_view(&cl, 0x8, 0x8, 100), "the keyless node alone");
+	CHECK(log_count(&cl, 3, "this node has no key_file") +
+	      log_count(&cl, 0, "offers no authentication") +
+	      log_count(&cl, 1, "offers no authentication") +
+	      log_count(&cl, 2, "offers no authentication") > 0);
+	CHECK_EQ(link_ups(&cl, 0, 1), ups01);
+	cl_signal(&cl, 3, SIGTERM);
+
+	/* the right key: in */
+	cl.extra[0] = "--key-file";
+	cl.extra[1] = good;
+	cl_start(&cl, 3);
+	t = cl_wait_view(&cl, 0xf, 0xf, 5000);
+	CL_EXPECT(&cl, t, "the fourth node with the right key joins");
+	printf("  wrong key and no key kept out; the right key joined in %.0f ms\n", t * 1000);
+	cl_finish(&cl);
+}
+
+static void encrypted(void)
+{
+	static struct cluster cl;
+	char key[200];
+	struct fotos *h[3];
+	struct fotos_put_result res;
+	int i;
+
+	cl_init(&cl, 3, HB, TO);
+	snprintf(key, sizeof(key), "%s/cluster.key", cl.dir);
+	keygen(key);
+	cl.extra[0] = "--key-file";
+	cl.extra[1] = key;
+	cl.extra[2] = "--encrypt";
+	cl.extra[3] = "yes";
+	cl_start_all(&cl);
+	CL_EXPECT(&cl, cl_wait_view(&cl, 0x7, 0x7, 5000), "three encrypted nodes");
+	for (i = 0; i < 3; i++)
+		CHECK_OK(fotos_open(cl.node[i].shm, &h[i]));
+	memset(&res, 0, sizeof(res));
+	CHECK_OK(fotos_put(h[1], "secret", 6, "over the wire, sealed", 21, FOTOS_PUT_ACK_ALL, NULL,
+			   &res, 5000));
+	CHECK(res.acked_all);
+	for (i = 0; i < 3; i++) {
+		char val[64];
+
+		CHECK_EQ(fotos_get(h[i], "secret", 6, val, sizeof(val), NULL), 21);
+		CHECK(!memcmp(val, "over the wire, sealed", 21));
+		fotos_close(h[i]);
+	}
+	CHECK(log_count(&cl, 0, "and encrypted") > 0);
+	cl_finish(&cl);
+}
+
+/* Run fotosd with args; its exit status, stderr in err. */
+static int run_fotosd(struct cluster *cl, const char *const *args, char *err, size_t len)
+{
+	char path[300];
+	const char *argv[24] = { "fotosd", "--config", cl->conf, "--node", "n0", "--shm",
+				 cl->node[0].shm, "--control", cl->node[0].sock };
+	int k = 9, status, fd;
+	pid_t pid;
+	ssize_t n;
+
+	for (; *args; args++)
+		argv[k++] = *args;
+	argv[k] = NULL;
+	snprintf(path, sizeof(path), "%s/stderr", cl->dir);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		alarm(10);
+		execv(cl->fotosd, (char *const *)argv);
+		_exit(127);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	n = read(fd, err, len - 1);
+	close(fd);
+	err[n > 0 ? n : 0] = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void expect_start_refused(struct cluster *cl, const char *const *args, const char *want)
+{
+	char err[2048];
+	int st = run_fotosd(cl, args, err, sizeof(err));
+
+	if (st != 1 || !strstr(err, want))
+		FAIL("fotosd %s %s: exit %d, wanted 1 and '%s' in: %s", args[0],
+		     args[1] ? args[1] : "", st, want, err);
+	printf("  refused: %s", err);
+}
+
+static void key_files(void)
+{
+	static struct cluster cl;
+	char missing[200], open_mode[200], garbage[200], good[200], cmd[600];
+
+	cl_init(&cl, 1, HB, TO);
+	snprintf(missing, sizeof(missing), "%s/missing.key", cl.dir);
+	snprintf(open_mode, sizeof(open_mode), "%s/open.key", cl.dir);
+	snprintf(garbage, sizeof(garbage), "%s/garbage.key", cl.dir);
+	snprintf(good, sizeof(good), "%s/good.key", cl.dir);
+	keygen(open_mode);
+	CHECK_EQ(chmod(open_mode, 0644), 0);
+	snprintf(cmd, sizeof(cmd), "echo 'not a key' > %s && chmod 600 %s", garbage, garbage);
+	CHECK_EQ(system(cmd), 0);
+	keygen(good);
+
+	{
+		const char *a[] = { "--key-file", missing, NULL };
+		expect_start_refused(&cl, a, "cannot open: No such file");
+	}
+	{
+		const char *a[] = { "--key-file", open_mode, NULL };
+		expect_start_refused(&cl, a, "chmod 600");
+	}
+	{
+		const char *a[] = { "--key-file", garbage, NULL };
+		expect_start_refused(&cl, a, "not a key");
+	}
+	{
+		const char *a[] = { "--encrypt", "yes", NULL };
+		expect_start_refused(&cl, a, "encrypt = yes needs a key_file");
+	}
+	{
+		const char *a[] = { "--encrypt", "maybe", NULL };
+		char err[1024];
+
+		CHECK_EQ(run_fotosd(&cl, a, err, sizeof(err)), 2);
+		CHECK(strstr(err, "want yes or no") != NULL);
+	}
+	{
+		const char *a[] = { "--key-file", good, "--group", "no-such-group-here", NULL };
+		expect_start_refused(&cl, a, "no such group 'no-such-group-here'");
+	}
+	{
+		const char *a[] = { "--key-file", good, "--write-users", "root,no-such-user-here", NULL };
+		expect_start_refused(&cl, a, "no such user 'no-such-user-here'");
+	}
+	/* keygen never overwrites a key */
+	snprintf(cmd, sizeof(cmd), "%s keygen %s 2>/dev/null", fotosctl(), good);
+	CHECK(system(cmd) != 0);
+	/* nothing was started, so nothing was published */
+	CHECK(shm_open(cl.node[0].shm, O_RDONLY, 0) < 0);
+	cl_finish(&cl);
+}
+
+/* As user nobody: send line to the control socket, put the reply in out. */
+static void as_nobody(struct cluster *cl, const char *line, char *out, size_t len, int *seg_err)
+{
+	int pfd[2], status;
+	pid_t pid;
+	ssize_t n;
+
+	CHECK_EQ(pipe(pfd), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct fotos *h = NULL;
+		char buf[4096];
+		int fd, r, ret;
+		size_t got = 0;
+
+		close(pfd[0]);
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(3);
+		ret = fotos_open(cl->node[0].shm, &h);
+		if (ret == 0)
+			fotos_close(h);
+		snprintf(buf, sizeof(buf), "%d\n", ret);
+		if (write(pfd[1], buf, strlen(buf)) < 0)
+			_exit(4);
+		if (strlen(cl->node[0].sock) >= sizeof(sa.sun_path))
+			_exit(6);
+		memcpy(sa.sun_path, cl->node[0].sock, strlen(cl->node[0].sock) + 1);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			snprintf(buf, sizeof(buf), "connect: %s\n", strerror(errno));
+			if (write(pfd[1], buf, strlen(buf)) < 0)
+				_exit(4);
+			_exit(0);
+		}
+		if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0)
+			_exit(5);
+		while (got < sizeof(buf) - 1 && (r = (int)read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+			got += (size_t)r;
+			if (memchr(buf, '\n', got))
+				break;
+		}
+		if (write(pfd[1], buf, got) < 0)
+			_exit(4);
+		_exit(0);
+	}
+	close(pfd[1]);
+	memset(out, 0, len);
+	n = 0;
+	{
+		ssize_t r;
+
+		while ((size_t)n < len - 1 && (r = read(pfd[0], out + n, len - 1 - (size_t)n)) > 0)
+			n += r;
+	}
+	close(pfd[0]);
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		FAIL("the client as nobody: status %#x, said: %s", status, out);
+	*seg_err = atoi(out);
+	memmove(out, strchr(out, '\n') + 1, strlen(strchr(out, '\n') + 1) + 1);
+}
+
+static void restart_n0(struct cluster *cl, const char *group, const char *wusers)
+{
+	int i;
+
+	if (cl->node[0].pid)
+		cl_signal(cl, 0, SIGTERM);
+	memset(cl->extra, 0, sizeof(cl->extra));
+	if (group) {
+		cl->extra[0] = "--group";
+		cl->extra[1] = group;
+	}
+	if (wusers) {
+		cl->extra[2] = "--write-users";
+		cl->extra[3] = wusers;
+		if (!group) {
+			cl->extra[0] = cl->extra[2];
+			cl->extra[1] = cl->extra[3];
+			cl->extra[2] = cl->extra[3] = NULL;
+		}
+	}
+	cl_start(cl, 0);
+	/* the records may still be the last agent's: wait for this one's segment */
+	for (i = 0; i < 5000; i++) {
+		struct fotos *h;
+		struct fotos_info info;
+		int mine = 0;
+
+		if (fotos_open(cl->node[0].shm, &h) == 0) {
+			fotos_get_info(h, &info);
+			mine = info.agent_pid == (uint64_t)cl->node[0].pid && fotos_stable(h);
+			fotos_close(h);
+		}
+		if (mine)
+			break;
+		th_sleep_ms(1);
+	}
+	CHECK(i < 5000);
+	CL_EXPECT(cl, cl_wait_view(cl, 0x1, 0x1, 5000), "n0 alone");
+}
+
+static void local(void)
+{
+	static struct cluster cl;
+	struct fotos *h;
+	char out[4096];
+	int seg;
+	char val[16];
+
+	/* Not a failure, but said: the rest of the suite still counts. */
+	if (geteuid() != 0 || !getgrgid(65534) || !getpwuid(65534)) {
+		printf("  SKIPPED: needs root and user/group 65534 (nobody/nogroup)\n");
+		return;
+	}
+	cl_init(&cl, 1, HB, TO);
+	CHECK_EQ(chmod(cl.dir, 0755), 0);	/* nobody must reach the socket */
+
+	/* no group: nobody may neither map the segment nor talk to the agent */
+	restart_n0(&cl, NULL, NULL);
+	as_nobody(&cl, "ping", out, sizeof(out), &seg);
+	CHECK_EQ(seg, -EACCES);
+	if (strncmp(out, "err EACCES", 10))
+		FAIL("nobody without a group got: %s", out);
+
+	/* group nogroup: reads, no writes */
+	restart_n0(&cl, "65534", NULL);
+	as_nobody(&cl, "ping", out, sizeof(out), &seg);
+	CHECK_EQ(seg, 0);
+	if (strncmp(out, "ok pong", 7))
+		FAIL("nobody in the group, ping: %s", out);
+	as_nobody(&cl, "status", out, sizeof(out), &seg);
+	CHECK(!strncmp(out, "ok {", 4));
+	as_nobody(&cl, "put 6b31 7631", out, sizeof(out), &seg);
+	if (strncmp(out, "err EPERM uid 65534 may only read", 33))
+		FAIL("nobody in the group, put: %s", out);
+	as_nobody(&cl, "txn put 6b31 7631", out, sizeof(out), &seg);
+	CHECK(!strncmp(out, "err EPERM", 9));
+	as_nobody(&cl, "log-level debug", out, sizeof(out), &seg);
+	CHECK(!strncmp(out, "err EPERM", 9));
+	CHECK_OK(fotos_open(cl.node[0].shm, &h));
+	CHECK_EQ(fotos_get(h, "k1", 2, val, sizeof(val), NULL), -ENOENT);
+	fotos_close(h);
+
+	/* listed in write_users: writes */
+	restart_n0(&cl, "65534", "nobody");
+	as_nobody(&cl, "put 6b31 7631", out, sizeof(out), &seg);
+	if (strncmp(out, "ok", 2))
+		FAIL("nobody in write_users, put: %s", out);
+	CHECK_OK(fotos_open(cl.node[0].shm, &h));
+	CHECK_EQ(fotos_get(h, "k1", 2, val, sizeof(val), NULL), 2);
+	fotos_close(h);
+	cl_finish(&cl);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+	unsigned int limit_s;
+} scenarios[] = {
+	{ "wrong-key", wrong_key, 60 },
+	{ "encrypted", encrypted, 30 },
+	{ "key-files", key_files, 30 },
+	{ "local", local, 60 },
+};
+
+int main(int argc, char **argv)
+{
+	int i, j, failed = 0, ran = 0, n = (int)(sizeof(scenarios) / sizeof(scenarios[0]));
+
+	for (j = 1; j < argc; j++) {
+		for (i = 0; i < n; i++)
+			if (!strcmp(argv[j], scenarios[i].name))
+				break;
+		if (i == n) {
+			fprintf(stderr, "usage: trust [wrong-key|encrypted|key-files|local]...\n");
+			return 1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		int run = argc == 1;
+
+		for (j = 1; j < argc; j++)
+			run |= !strcmp(argv[j], scenarios[i].name);
+		if (!run)
+			continue;
+		ran++;
+		failed += !cl_run_scenario(scenarios[i].name, scenarios[i].fn, scenarios[i].limit_s);
+	}
+	printf("%d scenarios, %d failed\n", ran, failed);
+	return failed ? 1 : 0;
+}
