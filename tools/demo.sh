@@ -28,12 +28,16 @@ P_n1=
 P_n2=
 P_n3=
 
+say "a cluster key for the links: $FOTOSCTL keygen $DIR/cluster.key"
+"$FOTOSCTL" keygen "$DIR/cluster.key" || die_setup "cannot write a cluster key"
+
 cat >"$CONF" <<EOF
 ; written by tools/demo.sh
 [cluster]
 name = demo
 heartbeat_ms = 100
 timeout_ms = 500
+key_file = $DIR/cluster.key   ; links prove both ends hold it
 
 [node n1]
 address = 127.0.0.1:7101

@@ -75,6 +75,9 @@ static void gen_wire(void)
 			m.u.hello.incarnation = pid.incarnation;
 			m.u.hello.from = 1;
 			m.u.hello.to = 2;
+			m.u.hello.flags = WIRE_HELLO_AUTH;
+			for (i = 0; i < WIRE_NONCE_SIZE; i++)
+				m.u.hello.nonce[i] = (uint8_t)(i * 37 + 11);
 			break;
 		case WIRE_STATUS:
 			m.u.status.epoch = 3;
