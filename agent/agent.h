@@ -33,6 +33,7 @@
 
 #define MAX_CONNS	512
 #define CTL_MAX_CLIENTS	128
+#define PEER_PENDING_MAX 128	/* peer connections before HELLO/AUTH completes */
 #define CTL_LINE_MAX	(128 * 1024)
 #define CTL_QUEUE_PAUSE	(64 * 1024)	/* replies queued: stop reading that client */
 #define PEER_WBUF_MAX	(64u << 20)	/* a peer this far behind is stuck: drop the link */

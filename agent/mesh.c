@@ -227,8 +227,24 @@ void mesh_on_connected(struct agent *a, int slot, int res)
 
 void mesh_on_accept(struct agent *a, int fd, const struct sockaddr_storage *sa)
 {
-	int one = 1, slot;
+	int one = 1, slot, i, pending = 0;
 
+	/* Connections that have not proven themselves are capped, so that
+	 * strangers can never take the slots real links and control clients
+	 * need; each is cut at the timeout anyway (mesh_tick). */
+	for (i = 0; i < MAX_CONNS; i++)
+		pending += a->conns[i].kind == CONN_PEER_IN && !a->conns[i].established;
+	if (pending >= PEER_PENDING_MAX) {
+		static uint64_t last_ns;
+
+		if (a->now - last_ns > 10000000000ull) {
+			log_warn("%d peer connections not yet authenticated: refusing more "
+				 "(a flood of strangers?)", pending);
+			last_ns = a->now;
+		}
+		close(fd);
+		return;
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	slot = conn_alloc(a, CONN_PEER_IN, fd);
 	if (slot < 0) {
