@@ -27,7 +27,7 @@ void loop_start_conn(struct agent *a, int slot);
 #define CTL_HELP "commands: ping, status, peers, log-level LEVEL, put KEYHEX VALHEX " \
 	"[ack=all] [if=CLOCK|if=absent], del KEYHEX [ack=all] [if=...], get KEYHEX, " \
 	"batch put K V;del K;..., dbstat, txn [group=G] [timeout=MS] put K V [if=..];del K;..., " \
-	"rendezvous GROUP MS [no], rdv-join GROUP, rdv-leave GROUP, help"
+	"rendezvous GROUP MS [no], rdv-join GROUP, rdv-leave GROUP, waiters-fd (libfotos), help"
 
 static int mkdir_parent(const char *path)
 {
@@ -243,6 +243,40 @@ static void reply(struct agent *a, int slot, const char *fmt, const char *arg)
 		conn_close(a, slot);
 }
 
+/*
+ * waiters-fd: hand the sealed waiter page (shm/segment.c) to a client that
+ * may only read the segment, so that its waits register and get woken
+ * instead of polling. The fd rides with the reply (SCM_RIGHTS), sent at
+ * once: so only as the first request of a connection (nothing queued).
+ */
+static void send_waiters_fd(struct agent *a, int slot)
+{
+	static const char ok[] = "ok waiters\n";
+	struct conn *c = &a->conns[slot];
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)ok, .iov_len = sizeof(ok) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+
+	if (a->seg.waiters_fd < 0) {
+		reply(a, slot, "err %s", "ENOTSUP no waiter page (the kernel lacks memfd sealing)");
+		return;
+	}
+	if (c->wlen || c->inflight) {
+		reply(a, slot, "err %s", "EAGAIN waiters-fd must be the first request on a connection");
+		return;
+	}
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &a->seg.waiters_fd, sizeof(int));
+	if (sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)(sizeof(ok) - 1))
+		conn_close(a, slot);	/* a fresh socket that cannot take 11 bytes: gone */
+}
+
 /* Requests that change something: refused to read-only clients. */
 static int is_write(const char *req)
 {
@@ -310,6 +344,8 @@ static void handle(struct agent *a, int slot, char *req)
 		txn_ctl_join(a, slot, arg ? arg : (char *)"", req[4] == 'l');
 	} else if (!strcmp(req, "dbstat")) {
 		db_ctl_stat(a, slot);
+	} else if (!strcmp(req, "waiters-fd")) {
+		send_waiters_fd(a, slot);
 	} else if (!strcmp(req, "help")) {
 		reply(a, slot, "ok %s", CTL_HELP);
 	} else {

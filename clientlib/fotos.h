@@ -73,6 +73,8 @@ struct fotos_info {
 	char node[FOTOS_NAME_LEN];
 	char cluster[FOTOS_NAME_LEN];
 	char control_path[108];
+	int waits_woken;	/* 1: fotos_wait registers and is woken at once;
+				 * 0: it polls in 1 ms slices (no waiter page) */
 };
 
 struct fotos;

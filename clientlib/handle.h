@@ -18,6 +18,10 @@ struct fotos {
 	struct fotos_shm_doorbell *bell;	/* writable mapping when bell_rw */
 	void *bell_map;
 	int bell_rw;
+	/* where a wait registers: the doorbell's count (bell_rw), else the
+	 * agent's sealed waiter page (waiters_map), else NULL: slices */
+	_Atomic uint32_t *waiters;
+	void *waiters_map;
 	const struct fotos_seq_region *state;
 	const struct fotos_seq_region *view;
 	struct shm_layout l;

@@ -3,10 +3,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "handle.h"
@@ -33,6 +36,60 @@ static int map_doorbell(struct fotos *h, int fd)
 	h->bell = p;
 	h->bell_rw = 1;
 	return 0;
+}
+
+/*
+ * A client that may only read the segment asks the agent for its sealed
+ * waiter page (agent/ctl.c waiters-fd), so that its waits are woken rather
+ * than polled. Best effort: without it, waits poll in 1 ms slices. The
+ * page must be sealed against shrinking, so that no one can make us fault.
+ */
+static void fetch_waiters(struct fotos *h)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[64], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct pollfd pfd;
+	struct cmsghdr *cm;
+	struct stat st;
+	int fd, got = -1, seals;
+	ssize_t n;
+	void *p;
+
+	if (!h->info.control_path[0] || strlen(h->info.control_path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, h->info.control_path, strlen(h->info.control_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, "waiters-fd\n", 11, MSG_NOSIGNAL) != 11 || poll(&pfd, 1, 1000) != 1) {
+		close(fd);
+		return;
+	}
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	close(fd);
+	for (cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	if (got < 0)
+		return;
+	seals = fcntl(got, F_GET_SEALS);
+	if (n < 2 || memcmp(buf, "ok", 2) || seals < 0 || !(seals & F_SEAL_SHRINK) ||
+	    fstat(got, &st) < 0 || st.st_size < FOTOS_PAGE) {
+		close(got);
+		return;
+	}
+	p = mmap(NULL, FOTOS_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, got, 0);
+	close(got);
+	if (p == MAP_FAILED)
+		return;
+	h->waiters_map = p;
+	h->waiters = p;
 }
 
 int fotos_open(const char *name, struct fotos **out)
@@ -130,6 +187,11 @@ int fotos_open(const char *name, struct fotos **out)
 	ret = fotos_check(h);
 	if (ret < 0)
 		goto err;
+	if (h->bell_rw)
+		h->waiters = &h->bell->waiters;
+	else
+		fetch_waiters(h);
+	h->info.waits_woken = h->waiters != NULL;
 	*out = h;
 	return 0;
 
@@ -153,6 +215,8 @@ void fotos_close(struct fotos *h)
 	pthread_mutex_destroy(&h->ctl_lock);
 	if (h->bell_map)
 		munmap(h->bell_map, FOTOS_PAGE);
+	if (h->waiters_map)
+		munmap(h->waiters_map, FOTOS_PAGE);
 	munmap((void *)h->base, h->size);
 	free(h);
 }

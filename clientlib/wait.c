@@ -58,7 +58,7 @@ int fotos_wait(const struct fotos *h, struct fotos_cursor *c, unsigned int mask,
 	unsigned int ev;
 	int ret;
 
-	if (!h->bell_rw && slice > 1000000ull)
+	if (!h->waiters && slice > 1000000ull)
 		slice = 1000000ull;	/* unregistered waiter: the agent may skip the wake */
 	for (;;) {
 		uint32_t seen = atomic_load_explicit(&b->notify, memory_order_acquire);
@@ -79,16 +79,16 @@ int fotos_wait(const struct fotos *h, struct fotos_cursor *c, unsigned int mask,
 		rel.tv_sec = (time_t)(left / 1000000000ull);
 		rel.tv_nsec = (long)(left % 1000000000ull);
 
-		if (h->bell_rw)
-			atomic_fetch_add_explicit(&b->waiters, 1, memory_order_seq_cst);
+		if (h->waiters)
+			atomic_fetch_add_explicit(h->waiters, 1, memory_order_seq_cst);
 		/* (A') re-check after registering; pairs with shm_ring's seq_cst
 		 * bump-then-check, so either it sees our count or we see its bump. */
 		if (atomic_load_explicit(&b->notify, memory_order_seq_cst) == seen)
 			ret = fotos_futex_wait(&b->notify, seen, &rel);
 		else
 			ret = 0;
-		if (h->bell_rw)
-			atomic_fetch_sub_explicit(&b->waiters, 1, memory_order_release);
+		if (h->waiters)
+			atomic_fetch_sub_explicit(h->waiters, 1, memory_order_release);
 		if (ret == -EINTR)
 			return -EINTR;
 		/* 0, -EAGAIN (value moved) and -ETIMEDOUT (slice) all loop. */

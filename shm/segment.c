@@ -54,6 +54,36 @@ static void retire_previous(int fd)
 	close(fd);
 }
 
+/*
+ * The sealed waiter page. Sealing against shrinking is what makes a page
+ * that clients write safe for the agent: nobody can truncate it under our
+ * mapping (the SIGBUS a truncated shared file would raise). Without memfd
+ * sealing (old kernels) read-only clients wait in short slices instead.
+ */
+static void waiters_page(struct shm_segment *seg)
+{
+	void *p;
+	int fd;
+
+	seg->waiters_fd = -1;
+	seg->waiters_ext = NULL;
+	fd = memfd_create("fotos-waiters", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, FOTOS_PAGE) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		close(fd);
+		return;
+	}
+	p = mmap(NULL, FOTOS_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return;
+	}
+	seg->waiters_fd = fd;
+	seg->waiters_ext = p;
+}
+
 int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 {
 	char tmp[FOTOS_PATH_MAX + 32], from[FOTOS_PATH_MAX + 48], to[FOTOS_PATH_MAX + 16];
@@ -62,6 +92,7 @@ int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 	int fd, ret, prev;
 
 	memset(seg, 0, sizeof(*seg));
+	seg->waiters_fd = -1;
 	if (!p->name || p->name[0] != '/' || strchr(p->name + 1, '/') ||
 	    strlen(p->name) < 2 || strlen(p->name) >= FOTOS_PATH_MAX - 1)
 		return -EINVAL;
@@ -137,6 +168,7 @@ int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 	h->sect[3] = (struct fotos_shm_sect){ FOTOS_SECT_DB, 0, seg->l.db_off, seg->l.db_size };
 	atomic_store_explicit(&h->heartbeat_ns, now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
 	atomic_store_explicit(&h->seg_state, FOTOS_SEG_RUNNING, memory_order_relaxed);
+	waiters_page(seg);
 	/* Stored last; pairs with shm_validate's acquire load. */
 	atomic_store_explicit(&h->abi, FOTOS_ABI_VERSION, memory_order_release);
 
@@ -151,6 +183,12 @@ int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 			close(prev);
 		munmap(seg->base, seg->l.total_size);
 		seg->base = NULL;
+		if (seg->waiters_ext)
+			munmap((void *)seg->waiters_ext, FOTOS_PAGE);
+		if (seg->waiters_fd >= 0)
+			close(seg->waiters_fd);
+		seg->waiters_ext = NULL;
+		seg->waiters_fd = -1;
 		goto err_unlink;
 	}
 	retire_previous(prev);
@@ -178,6 +216,12 @@ void shm_segment_close(struct shm_segment *seg)
 		unlink(path);
 	munmap(seg->base, seg->l.total_size);
 	seg->base = NULL;
+	if (seg->waiters_ext)
+		munmap((void *)seg->waiters_ext, FOTOS_PAGE);
+	if (seg->waiters_fd >= 0)
+		close(seg->waiters_fd);
+	seg->waiters_ext = NULL;
+	seg->waiters_fd = -1;
 }
 
 void shm_heartbeat(struct shm_segment *seg)
@@ -204,7 +248,8 @@ void shm_ring(struct shm_segment *seg, unsigned int kinds)
 	 * then (A') re-check notify. seq_cst on both sides: one of us sees
 	 * the other, so a sleeper is never missed (kernel/futex/waitwake.c). */
 	atomic_fetch_add_explicit(&b->notify, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&b->waiters, memory_order_seq_cst)) {
+	if (atomic_load_explicit(&b->waiters, memory_order_seq_cst) ||
+	    (seg->waiters_ext && atomic_load_explicit(seg->waiters_ext, memory_order_seq_cst))) {
 		fotos_futex_wake(&b->notify, INT_MAX);
 		seg->wakes++;
 	} else {

@@ -42,6 +42,12 @@ struct shm_segment {
 	struct fotos_seq_region *view;
 	struct fotos_shm_db *db;		/* the database region header */
 	uint64_t ino;		/* to unlink only our own file on close */
+	/* A second waiter count for clients that may only read the segment:
+	 * a sealed memfd page (it can be written, never shrunk, so no client
+	 * can make the agent fault on it), handed out over the control socket
+	 * (shm_waiters_fd). -1 / NULL if it could not be made. */
+	int waiters_fd;
+	_Atomic uint32_t *waiters_ext;
 	uint64_t wakes;		/* FUTEX_WAKE calls made (for tests and bench) */
 	uint64_t skipped_wakes;	/* publishes with no waiter: no system call */
 };
@@ -69,6 +75,7 @@ struct shm_params {
 int shm_segment_create(const struct shm_params *p, struct shm_segment *seg);
 
 /* Mark CLOSED, wake every waiter, unlink the name if it is still ours, unmap. */
+/* (shm_segment_close also closes the sealed waiter page.) */
 void shm_segment_close(struct shm_segment *seg);
 
 /* Advance the liveness tick. */

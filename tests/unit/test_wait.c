@@ -389,6 +389,32 @@ static void test_skip_wake_without_waiters(void **state)
 	assert_int_equal(f->seg.skipped_wakes, skipped0 + 101);
 }
 
+/* A read-only client's waits count on the sealed waiter page: a count there
+ * makes the agent wake, and nobody can shrink the page. */
+static void test_sealed_waiter_page(void **state)
+{
+	struct fix *f = *state;
+	uint64_t wakes0 = f->seg.wakes, skipped0 = f->seg.skipped_wakes;
+	int seals;
+
+	assert_true(f->seg.waiters_fd >= 0);
+	assert_non_null(f->seg.waiters_ext);
+	seals = fcntl(f->seg.waiters_fd, F_GET_SEALS);
+	assert_true(seals & F_SEAL_SHRINK);
+	assert_true(seals & F_SEAL_SEAL);
+	assert_int_equal(ftruncate(f->seg.waiters_fd, 0), -1);
+	assert_int_equal(errno, EPERM);
+
+	shm_ring(&f->seg, SHM_BELL_DB);
+	assert_int_equal(f->seg.skipped_wakes, skipped0 + 1);
+	atomic_fetch_add(f->seg.waiters_ext, 1);
+	shm_ring(&f->seg, SHM_BELL_DB);
+	assert_int_equal(f->seg.wakes, wakes0 + 1);
+	atomic_fetch_sub(f->seg.waiters_ext, 1);
+	shm_ring(&f->seg, SHM_BELL_DB);
+	assert_int_equal(f->seg.skipped_wakes, skipped0 + 2);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -403,6 +429,7 @@ int main(void)
 		T(test_replaced_wakes_stale),
 		T(test_dead_agent_stale),
 		T(test_skip_wake_without_waiters),
+		T(test_sealed_waiter_page),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
