@@ -6,6 +6,8 @@
 #   make demo            a local 3-node cluster on loopback with live status
 #   make bench           every benchmark and bench/REPORT.md; bench-quick: CI smoke
 #   make fuzz            libFuzzer on every decoder (clang), longer than in test
+#   make fuzz-quick      libFuzzer on the wire and control decoders, 60 s each
+#                        (part of `make test`)
 #   make install         PREFIX=/usr/local DESTDIR=
 # V=1 shows the commands.
 
@@ -66,7 +68,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 # agent objects other than main, for unit tests of agent modules
 AGENT_LIB_OBJ := $(filter-out $(B)/agent/main.o,$(AGENT_OBJ))
 
-.PHONY: all lib test test-$(VARIANT) asan tsan demo model bench bench-quick fuzz install clean deps check
+.PHONY: all lib test test-$(VARIANT) asan tsan demo model bench bench-quick fuzz fuzz-quick install clean deps check
 all: $(B)/libfotos.a $(B)/libfotos.so $(B)/fotosd $(B)/fotosctl
 
 deps:
@@ -111,10 +113,10 @@ $(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libagent.a $(B)/lib
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/replay.c $< $(B)/libagent.a $(B)/libfotos.a $(LDLIBS_AGENT) -lm
 
-$(B)/bench/%: bench/%.c bench/bench.h bench/agents.h tests/integ/cluster.h $(B)/libfotos.a
+$(B)/bench/%: bench/%.c bench/bench.h bench/agents.h tests/integ/cluster.h agent/auth.c agent/wire.c $(B)/libfotos.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Ibench -Itests -o $@ $< $(B)/libfotos.a -lpthread -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Ibench -Itests -o $@ $< $(B)/libfotos.a $(LDLIBS_AGENT) -lpthread -lm
 
 # The model's "full mesh at the commit decision" is stronger than the
 # guarantee (full mesh of a *stable* view) and fails by design: see
@@ -127,6 +129,8 @@ test: test-$(VARIANT)
 ifeq ($(SAN),)
 	$(Q)$(MAKE) --no-print-directory SAN=asan test
 	$(Q)$(MAKE) --no-print-directory SAN=tsan test
+	@echo "== fuzzing, quick (the wire and control decoders, 60 s each) =="
+	$(Q)$(MAKE) --no-print-directory fuzz-quick
 	@echo "== benchmarks, quick (do they still build and run?) =="
 	$(Q)$(MAKE) --no-print-directory bench-quick
 	@echo "== all tests passed =="
@@ -151,6 +155,14 @@ bench-quick: deps all $(BENCH_BIN)
 
 fuzz: deps
 	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The decoders that face the network and local clients, bounded; no clang
+# with libFuzzer (run.sh exits 77) is a failure here, not a skip.
+fuzz-quick: deps
+	$(Q)FUZZ_TARGETS="fuzz_wire fuzz_ctl" sh tests/fuzz/run.sh 60; rc=$$?; \
+	if [ $$rc -eq 77 ]; then \
+		echo "fuzz-quick: no clang with libFuzzer (make deps installs clang)" >&2; exit 1; \
+	fi; exit $$rc
 
 # The spin model of the procedures: larger bounds than the quick check that
 # `make test` runs (see tests/model/README.md; hours for the full space).

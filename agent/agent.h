@@ -66,6 +66,7 @@ struct conn {
 	struct auth_link auth;	/* peer link: keys and counters (auth.c) */
 	uint8_t *rbuf;
 	uint32_t rlen, rcap;
+	uint32_t scanned;	/* control: rbuf bytes searched for '\n' already */
 	uint8_t *wbuf;
 	uint32_t wlen, wcap;
 	uint32_t inflight;	/* bytes of wbuf handed to the kernel */

@@ -355,10 +355,24 @@ static void handle(struct agent *a, int slot, char *req)
 	}
 }
 
+/* Refuse an over-long request: the reply is queued, the rest dropped, the
+ * connection closed once it is sent. */
+static void refuse_long(struct agent *a, int slot)
+{
+	struct conn *c = &a->conns[slot];
+
+	reply(a, slot, "err request longer than %s bytes", "131072");
+	c->rlen = 0;
+	c->scanned = 0;
+	c->close_after_send = 1;
+	conn_stop_reading(a, slot);
+}
+
 void ctl_on_data(struct agent *a, int slot)
 {
 	struct conn *c = &a->conns[slot];
-	uint32_t off = 0;
+	uint32_t off = 0, from = c->scanned;
+	int paused = 0;
 
 	for (;;) {
 		uint8_t *nl;
@@ -370,9 +384,12 @@ void ctl_on_data(struct agent *a, int slot)
 		if (c->wlen > CTL_QUEUE_PAUSE) {
 			c->paused = 1;
 			conn_stop_reading(a, slot);
+			paused = 1;
 			break;
 		}
-		nl = memchr(c->rbuf + off, '\n', c->rlen - off);
+		/* Bytes of a partial line already searched are not searched
+		 * again: a line trickled a byte at a time costs linear time. */
+		nl = memchr(c->rbuf + from, '\n', c->rlen - from);
 		if (!nl)
 			break;
 		*nl = 0;
@@ -380,22 +397,26 @@ void ctl_on_data(struct agent *a, int slot)
 		len = n;
 		if (len && c->rbuf[off + len - 1] == '\r')
 			c->rbuf[off + --len] = 0;	/* CRLF: the same request */
+		if (len > CTL_LINE_MAX) {
+			/* the same limit however the bytes arrived */
+			refuse_long(a, slot);
+			return;
+		}
 		if (memchr(c->rbuf + off, 0, len)) {
 			reply(a, slot, "err %s", "request contains a NUL byte");
 		} else {
 			handle(a, slot, (char *)c->rbuf + off);
 		}
 		off += n + 1;
+		from = off;
 		if (c->closing)
 			return;
 	}
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
-	if (c->rlen > CTL_LINE_MAX && !memchr(c->rbuf, '\n', c->rlen)) {
-		reply(a, slot, "err request longer than %s bytes", "131072");
-		/* The reply is queued; drop the rest and close once sent. */
-		c->rlen = 0;
-		c->close_after_send = 1;
-		conn_stop_reading(a, slot);
-	}
+	/* Left over: a partial line with no newline, all searched; or, when
+	 * paused, lines not looked at yet. */
+	c->scanned = paused ? from - off : c->rlen;
+	if (!paused && c->rlen > CTL_LINE_MAX)
+		refuse_long(a, slot);
 }
