@@ -190,6 +190,7 @@ struct db {
 	uint64_t next_wid, next_rid;
 	uint64_t counter;		/* our last clock counter (starts at the incarnation) */
 	struct db_pending *pending;
+	unsigned int npending;		/* entries in pending (DB_PENDING_MAX) */
 	struct db_cas_wait *cas;
 	struct db_sync sync[FOTOS_MAX_NODES];
 	uint64_t applied, stale, refused_full, writes;

@@ -43,6 +43,7 @@
 #include "seqlock.h"
 
 #define SYNC_QUEUE_MAX	(256u * 1024u)	/* pace a sync by the peer's send queue */
+#define DB_PENDING_MAX	65536u		/* writes waiting for acks (ack=all, deletes) */
 
 /* A version as the agent handles it; key and val point elsewhere. */
 struct dbv {
@@ -422,6 +423,7 @@ static const char *errname(int err)
 	case -E2BIG: return "E2BIG";
 	case -ECANCELED: return "ECANCELED";
 	case -EAGAIN: return "EAGAIN";
+	case -EBUSY: return "EBUSY";
 	case -ENOMEM: return "ENOMEM";
 	case -EINVAL: return "EINVAL";
 	case -ETIMEDOUT: return "ETIMEDOUT";
@@ -651,6 +653,9 @@ static int local_write(struct agent *a, const struct write_req *r, struct fotos_
 	}
 	if (!n && atomic_load_explicit(&d->hdr->used, memory_order_relaxed) >= d->hdr->max_keys)
 		return -ENOSPC;
+	/* Writes waiting for acknowledgements are memory: bounded. */
+	if ((r->ack_all || r->tomb) && d->npending >= DB_PENDING_MAX)
+		return -EBUSY;
 	/* Back-pressure: a member this far behind would be dropped soon. */
 	for (need = others(a); need; need &= need - 1) {
 		const struct peer *p = &a->peers[__builtin_ctzll(need)];
@@ -697,6 +702,7 @@ static int local_write(struct agent *a, const struct write_req *r, struct fotos_
 			p->to = *to;
 		p->next = d->pending;
 		d->pending = p;
+		d->npending++;
 		*deferred = r->ack_all;
 		for (i = 0; i < FOTOS_MAX_NODES; i++)
 			if ((need & mask_of(i)) && a->peers[i].up)
@@ -786,6 +792,7 @@ static void check_pending(struct agent *a)
 			finish_pending(a, p, done);
 			*pp = p->next;
 			fotos_free(p);
+			a->db.npending--;
 			continue;
 		}
 		pp = &p->next;
