@@ -60,6 +60,16 @@ static void retire_previous(int fd)
  * mapping (the SIGBUS a truncated shared file would raise). Without memfd
  * sealing (old kernels) read-only clients wait in short slices instead.
  */
+static void waiters_close(struct shm_segment *seg)
+{
+	if (seg->waiters_ext)
+		munmap((void *)seg->waiters_ext, FOTOS_PAGE);
+	if (seg->waiters_fd >= 0)
+		close(seg->waiters_fd);
+	seg->waiters_ext = NULL;
+	seg->waiters_fd = -1;
+}
+
 static void waiters_page(struct shm_segment *seg)
 {
 	void *p;
@@ -183,12 +193,7 @@ int shm_segment_create(const struct shm_params *p, struct shm_segment *seg)
 			close(prev);
 		munmap(seg->base, seg->l.total_size);
 		seg->base = NULL;
-		if (seg->waiters_ext)
-			munmap((void *)seg->waiters_ext, FOTOS_PAGE);
-		if (seg->waiters_fd >= 0)
-			close(seg->waiters_fd);
-		seg->waiters_ext = NULL;
-		seg->waiters_fd = -1;
+		waiters_close(seg);
 		goto err_unlink;
 	}
 	retire_previous(prev);
@@ -216,12 +221,7 @@ void shm_segment_close(struct shm_segment *seg)
 		unlink(path);
 	munmap(seg->base, seg->l.total_size);
 	seg->base = NULL;
-	if (seg->waiters_ext)
-		munmap((void *)seg->waiters_ext, FOTOS_PAGE);
-	if (seg->waiters_fd >= 0)
-		close(seg->waiters_fd);
-	seg->waiters_ext = NULL;
-	seg->waiters_fd = -1;
+	waiters_close(seg);
 }
 
 void shm_heartbeat(struct shm_segment *seg)

@@ -467,6 +467,47 @@ static inline int cl_run_scenario(const char *name, void (*fn)(void), unsigned i
 	return ok;
 }
 
+/* A named scenario of a multi-node test and its time limit (0: 120 s). */
+struct cl_scenario {
+	const char *name;
+	void (*fn)(void);
+	unsigned int limit_s;
+};
+
+/*
+ * The main of a multi-node test: run the scenarios named on the command
+ * line (all without arguments), each through cl_run_scenario, and sum up.
+ * An unknown name prints the usage and runs nothing. Exit status 0 or 1.
+ */
+static inline int cl_main(int argc, char **argv, const struct cl_scenario *sc, int n)
+{
+	int i, j, failed = 0, ran = 0;
+
+	for (j = 1; j < argc; j++) {
+		for (i = 0; i < n && strcmp(argv[j], sc[i].name); i++)
+			;
+		if (i < n)
+			continue;
+		fprintf(stderr, "usage: %s [SCENARIO]... (", argv[0]);
+		for (i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? " " : "", sc[i].name);
+		fprintf(stderr, ")\n");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		int run = argc == 1;
+
+		for (j = 1; j < argc; j++)
+			run |= !strcmp(argv[j], sc[i].name);
+		if (!run)
+			continue;
+		ran++;
+		failed += !cl_run_scenario(sc[i].name, sc[i].fn, sc[i].limit_s ? sc[i].limit_s : 120);
+	}
+	printf("%d scenarios, %d failed\n", ran, failed);
+	return failed ? 1 : 0;
+}
+
 /* Fail with the history if a wait did not converge. */
 #define CL_EXPECT(cl, secs, what) do {					\
 	if ((secs) < 0) {						\

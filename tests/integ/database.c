@@ -1410,11 +1410,7 @@ static void partition(void)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-	unsigned int limit_s;
-} scenarios[] = {
+static const struct cl_scenario scenarios[] = {
 	{ "concurrent", concurrent, 60 },
 	{ "limits", limits, 30 },
 	{ "kill", kill9, 30 },
@@ -1423,27 +1419,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int i, j, failed = 0, ran = 0;
-
-	for (j = 1; j < argc; j++) {
-		for (i = 0; i < (int)(sizeof(scenarios) / sizeof(scenarios[0])); i++)
-			if (!strcmp(argv[j], scenarios[i].name))
-				break;
-		if (i == (int)(sizeof(scenarios) / sizeof(scenarios[0]))) {
-			fprintf(stderr, "usage: database [concurrent|limits|kill|partition]...\n");
-			return 1;
-		}
-	}
-	for (i = 0; i < (int)(sizeof(scenarios) / sizeof(scenarios[0])); i++) {
-		int run = argc == 1;
-
-		for (j = 1; j < argc; j++)
-			run |= !strcmp(argv[j], scenarios[i].name);
-		if (!run)
-			continue;
-		ran++;
-		failed += !cl_run_scenario(scenarios[i].name, scenarios[i].fn, scenarios[i].limit_s);
-	}
-	printf("%d scenarios, %d failed\n", ran, failed);
-	return failed ? 1 : 0;
+	return cl_main(argc, argv, scenarios, (int)(sizeof(scenarios) / sizeof(scenarios[0])));
 }

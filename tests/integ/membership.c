@@ -245,10 +245,7 @@ static void arbiter_bad_config(void)
 	cl_finish(&cl);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} scenarios[] = {
+static const struct cl_scenario scenarios[] = {
 	{ "single", single },
 	{ "start3", start3 },
 	{ "start5_concurrent", start5_concurrent },
@@ -264,18 +261,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int i, j, failed = 0, ran = 0;
-
-	for (i = 0; i < (int)(sizeof(scenarios) / sizeof(scenarios[0])); i++) {
-		int want = argc < 2;
-
-		for (j = 1; j < argc; j++)
-			want |= !strcmp(argv[j], scenarios[i].name);
-		if (!want)
-			continue;
-		ran++;
-		failed += !cl_run_scenario(scenarios[i].name, scenarios[i].fn, 120);
-	}
-	printf("%d scenarios, %d failed\n", ran, failed);
-	return failed ? 1 : 0;
+	return cl_main(argc, argv, scenarios, (int)(sizeof(scenarios) / sizeof(scenarios[0])));
 }

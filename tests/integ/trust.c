@@ -470,11 +470,7 @@ static void local(void)
 	cl_finish(&cl);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-	unsigned int limit_s;
-} scenarios[] = {
+static const struct cl_scenario scenarios[] = {
 	{ "wrong-key", wrong_key, 60 },
 	{ "encrypted", encrypted, 30 },
 	{ "key-files", key_files, 30 },
@@ -483,27 +479,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int i, j, failed = 0, ran = 0, n = (int)(sizeof(scenarios) / sizeof(scenarios[0]));
-
-	for (j = 1; j < argc; j++) {
-		for (i = 0; i < n; i++)
-			if (!strcmp(argv[j], scenarios[i].name))
-				break;
-		if (i == n) {
-			fprintf(stderr, "usage: trust [wrong-key|encrypted|key-files|local]...\n");
-			return 1;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		int run = argc == 1;
-
-		for (j = 1; j < argc; j++)
-			run |= !strcmp(argv[j], scenarios[i].name);
-		if (!run)
-			continue;
-		ran++;
-		failed += !cl_run_scenario(scenarios[i].name, scenarios[i].fn, scenarios[i].limit_s);
-	}
-	printf("%d scenarios, %d failed\n", ran, failed);
-	return failed ? 1 : 0;
+	return cl_main(argc, argv, scenarios, (int)(sizeof(scenarios) / sizeof(scenarios[0])));
 }

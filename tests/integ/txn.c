@@ -512,11 +512,7 @@ static void rdv_kill(void)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-	unsigned int limit_s;
-} scenarios[] = {
+static const struct cl_scenario scenarios[] = {
 	{ "conflict", conflict, 40 },
 	{ "member-kill", member_kill, 30 },
 	{ "coord-kill", coord_kill, 40 },
@@ -526,27 +522,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int i, j, failed = 0, ran = 0;
-
-	for (j = 1; j < argc; j++) {
-		for (i = 0; i < (int)(sizeof(scenarios) / sizeof(scenarios[0])); i++)
-			if (!strcmp(argv[j], scenarios[i].name))
-				break;
-		if (i == (int)(sizeof(scenarios) / sizeof(scenarios[0]))) {
-			fprintf(stderr, "usage: txn [conflict|member-kill|coord-kill|rdv|rdv-kill]...\n");
-			return 1;
-		}
-	}
-	for (i = 0; i < (int)(sizeof(scenarios) / sizeof(scenarios[0])); i++) {
-		int run = argc == 1;
-
-		for (j = 1; j < argc; j++)
-			run |= !strcmp(argv[j], scenarios[i].name);
-		if (!run)
-			continue;
-		ran++;
-		failed += !cl_run_scenario(scenarios[i].name, scenarios[i].fn, scenarios[i].limit_s);
-	}
-	printf("%d scenarios, %d failed\n", ran, failed);
-	return failed ? 1 : 0;
+	return cl_main(argc, argv, scenarios, (int)(sizeof(scenarios) / sizeof(scenarios[0])));
 }
