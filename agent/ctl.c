@@ -183,21 +183,25 @@ static int peers_json(const struct agent *a, char *buf, size_t len)
 
 	for (i = 0; i < a->conf.nnodes && off < len; i++) {
 		const struct peer *p = &a->peers[i];
+		const char *link = "down";
 		long long quiet = -1;
 
 		if ((int)i == a->self)
 			continue;
 		if (p->up && p->conn >= 0)
 			quiet = (long long)((a->now - a->conns[p->conn].last_rx_ns) / 1000000ull);
+		if (p->up && p->conn >= 0)
+			link = !a->conns[p->conn].auth.sealed ? "plain" :
+			       a->conns[p->conn].auth.encrypt ? "encrypted" : "authenticated";
 		off += (size_t)snprintf(buf + off, len - off,
 					"%s{\"name\":\"%s\",\"address\":\"%s\",\"up\":%s,"
 					"\"incarnation\":%llu,\"ups\":%llu,\"downs\":%llu,"
-					"\"quiet_ms\":%lld,\"state\":\"%s\"}",
+					"\"quiet_ms\":%lld,\"state\":\"%s\",\"link\":\"%s\"}",
 					off > 1 ? "," : "", a->conf.nodes[i].name,
 					a->conf.nodes[i].addr_text, p->up ? "true" : "false",
 					(unsigned long long)p->incarnation,
 					(unsigned long long)p->ups, (unsigned long long)p->downs, quiet,
-					p->have_st ? fotos_state_name(p->st.state) : "unknown");
+					p->have_st ? fotos_state_name(p->st.state) : "unknown", link);
 	}
 	if (off < len)
 		off += (size_t)snprintf(buf + off, len - off, "]");

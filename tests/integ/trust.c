@@ -58,24 +58,48 @@ static int log_count(struct cluster *cl, int i, const char *text)
 	return n;
 }
 
-/* Link ups and downs node i counts for peer j (from `peers --json`). */
-static long link_ups(struct cluster *cl, int i, int j)
+/* Node i's `fotosctl peers` JSON into out. */
+static void peers_json(struct cluster *cl, int i, char *out, size_t len)
 {
-	char cmd[400], out[8192], key[64], *p;
+	char cmd[400];
 	FILE *f;
 	size_t n;
 
 	snprintf(cmd, sizeof(cmd), "%s --shm %s --json peers", fotosctl(), cl->node[i].shm);
 	f = popen(cmd, "r");
 	CHECK(f != NULL);
-	n = fread(out, 1, sizeof(out) - 1, f);
+	n = fread(out, 1, len - 1, f);
 	pclose(f);
 	out[n] = 0;
+}
+
+/* Link ups node i counts for peer j (from `peers --json`). */
+static long link_ups(struct cluster *cl, int i, int j)
+{
+	char out[8192], key[64], *p;
+
+	peers_json(cl, i, out, sizeof(out));
 	snprintf(key, sizeof(key), "\"name\":\"%s\"", cl->node[j].name);
 	p = strstr(out, key);
 	if (!p || !(p = strstr(p, "\"ups\":")))
 		FAIL("no link counters for %s in: %s", cl->node[j].name, out);
 	return strtol(p + 6, NULL, 10);
+}
+
+/* Node i's links that are up all say how they are protected: want. */
+static void expect_links(struct cluster *cl, int i, int nup, const char *want)
+{
+	char out[8192], needle[64], *p = out;
+	int n = 0;
+
+	peers_json(cl, i, out, sizeof(out));
+	snprintf(needle, sizeof(needle), "\"link\":\"%s\"", want);
+	while ((p = strstr(p, needle))) {
+		n++;
+		p++;
+	}
+	if (n != nup)
+		FAIL("n%d: %d links say %s, wanted %d: %s", i, n, want, nup, out);
 }
 
 static void wrong_key(void)
@@ -96,6 +120,7 @@ static void wrong_key(void)
 	for (i = 0; i < 3; i++)
 		cl_start(&cl, i);
 	CL_EXPECT(&cl, cl_wait_view(&cl, 0x7, 0x7, 5000), "three nodes with the key");
+	expect_links(&cl, 0, 2, "authenticated");
 	ups01 = link_ups(&cl, 0, 1);
 	ups02 = link_ups(&cl, 0, 2);
 	ups12 = link_ups(&cl, 1, 2);
@@ -160,6 +185,7 @@ static void encrypted(void)
 	cl.extra[3] = "yes";
 	cl_start_all(&cl);
 	CL_EXPECT(&cl, cl_wait_view(&cl, 0x7, 0x7, 5000), "three encrypted nodes");
+	expect_links(&cl, 1, 2, "encrypted");
 	for (i = 0; i < 3; i++)
 		CHECK_OK(fotos_open(cl.node[i].shm, &h[i]));
 	memset(&res, 0, sizeof(res));
