@@ -167,8 +167,6 @@ done
 # The spin model, bounded (once: in the plain build).
 if [ -z "$SAN" ] && [ -f tests/model/run.sh ]; then
 	if command -v spin >/dev/null 2>&1; then
-		MODEL_XFAIL=${MODEL_XFAIL:-mesh}
-		export MODEL_XFAIL
 		run_test model sh tests/model/run.sh quick
 	else
 		skip_test model "spin is not installed (make deps installs it)"

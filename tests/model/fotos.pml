@@ -9,6 +9,10 @@
  *   MAXSEQ  proposals per incarnation (the pid space is bounded)
  *   MAXF    faults per run (cut one way, cut both ways, crash)
  *   RACES   "early" timer firings / concurrent proposals per run (below)
+ *   PAUSES  0: no process pauses; 1: a pause (SIGSTOP) is one of the faults
+ * Start at run time: FOTOS_FORMED=0 (default): N fresh processes (network
+ * start, merges); 1: a formed, stable network of all N nodes (the faults
+ * can hit it at once).
  * Property selection at run time: FOTOS_PROPS (bits P_AGREE 1, P_SELF 2,
  * P_MESH 4, P_END 8; default all); the LTL claim "live" is always compiled
  * (pan -a -f checks it; -DNOCLAIM leaves it out).
@@ -27,6 +31,9 @@
 #endif
 #ifndef RACES
 #define RACES 1
+#endif
+#ifndef PAUSES
+#define PAUSES 1
 #endif
 #define CAP 8
 #define ALL ((1 << N) - 1)
@@ -54,6 +61,7 @@
 #define V_IN_NET 5
 #define V_ABORTED 6
 #define V_BAD 7
+#define V_HOLD 8	/* WIRE_VOTE_HOLD_DOWN: judge(), memb_hold_ms() */
 /* outcomes: wire.h enum wire_outcome_value */
 #define O_PENDING 0
 #define O_COMMITTED 1
@@ -112,34 +120,56 @@ int aborted[N], committed[N];	/* the two rings, as pid bit sets */
 bit waited[N], waited2[N];	/* since >= wait; since >= wait + 2 timeout */
 bit backoff[N];			/* now < next_try_ns (retry_later) */
 bit grace[N];			/* need_since grace elapsed */
+bit quar[N];			/* now < quarantine_until_ns (quarantine()) */
+bit paused[N];			/* process stopped (SIGSTOP): takes no step */
 /* per node and peer: struct peer (mesh.c) */
 brow up[N], hst[N], pbusy[N], sdirty[N];
 byrow pinc[N], pst[N], pseen[N], pvw[N], qs[N];
+/* struct peer, membership part (memb.c):
+ *   mm    mismatch_ns: 0 unset, 1 set, 2 set and a timeout ago (to_remove())
+ *   sfr   .v[m]: the peers whose STATUS came after our link to m went down
+ *         (st_rx_ns > down_ns[m]: others_still_see())
+ *   dexp  bit m: our link to m has been down 3 timeouts (to_remove())
+ *   held  bit k: k was removed while alive (removals, removed_inc) and its
+ *         hold-down has not ended (memb_hold_ms(), judge())
+ *   rinc  .v[k]: removed_inc */
+byrow mm[N], sfr[N], rinc[N];
+byte dexp[N], held[N];
 /* the network */
 brow cut[N];			/* cut[a].v[b]: a -> b loses everything */
 byte faults, races;
 bit fstop;			/* no more faults, heals or restarts */
 /* derived after every step (functions of the state above) */
 bit want[N], outflag[N], settled, quiet, convd, exhausted;
+byte dfr[N];			/* members whose removal i defers (to_remove()) */
+byte mmcur[N];			/* members reporting another view of ours now */
+byte mmt[N];			/* of those, the ones whose mismatch timer runs */
+byte hup[N];			/* held-down peers whose link is up */
 int lsig[N];			/* last status announced */
 
 /* Agreement ghosts: the member set each node installed, and the first
  * member set installed under each view id (pid). Zero unless P_AGREE. */
 byte gmem[N], gview[NP];
+/* Mesh ghost: the nodes that installed each view (any incarnation). */
+byte gins[NP];
 /* Which properties this run checks, from the environment variable
  * FOTOS_PROPS (a bit set, below), so one compiled verifier serves all. */
 hidden byte props;
+hidden byte formed;		/* FOTOS_FORMED */
 #define P_AGREE 1
 #define P_SELF 2
 #define P_MESH 4
 #define P_END 8
 #define PSEL(x) ((props & (x)) != 0)
+/* Each property's assertions name it (always-0 bits), so that run.sh can
+ * tell from pan's "assertion violated ..." which property failed. */
+hidden byte agree_fails, self_fails, mesh_fails, end_fails;
 
 /* scratch, not part of the state */
 hidden byte h_arg, h_t, h_x, h_y, h_z, h_p, h_r, h_seen, h_mem, h_out, h_first, h_rest,
 	h_worst, h_wn, h_n, h_rs1, h_rs2, h_sb1, h_sb2, h_best, h_bid, h_cl,
 	h_kind, h_base, h_rem, h_need, h_miss, h_pr, h_k;
-hidden byte h_removed, h_anyop, h_ok, h_cok, h_done, h_exh;
+hidden byte h_removed, h_anyop, h_ok, h_cok, h_done, h_exh, h_defer, h_mmn, h_conf;
 hidden byte s_k, r_i, r_j, r_k, c_j, c_k, o_k, m_k, q_k, a_k, b_k, i_k, p_k, e_k, e_j, f_k;
 hidden int h_sig;
 
@@ -182,16 +212,48 @@ static int c_reported_seen(int i, int k)	/* memb.c: reported_seen() */
 		return 255;
 	return c_seen_by(i, k);
 }
-static void c_to_remove(int i)		/* memb.c: to_remove() */
+/* memb.c: others_still_see(): a member other than i and m whose STATUS
+ * came after i's link to m went down says it still sees m. */
+static int c_others_still_see(int i, int m)
 {
-	int members = now.tmem[now.vw[i]], out = 0, rest, k, j;
-	int v = now.vw[i];
+	int k, members = now.tmem[now.vw[i]];
+
+	for (k = 0; k < N; k++) {
+		if (k == i || k == m || !(members & (1 << k)))
+			continue;
+		if (now.up[i].v[k] && now.hst[i].v[k] && (now.sfr[i].v[m] & (1 << k)) &&
+		    (now.pseen[i].v[k] & (1 << m)))
+			return 1;
+	}
+	return 0;
+}
+/* memb.c: to_remove(). Pure: the mismatch_ns side effect is mm_update().
+ * Out: h_removed (1: a newer view without i, 2: no member confirms i's
+ * view for a timeout: a phantom; both are to_remove() == -1), h_out,
+ * h_first (firsthand), h_defer (deferred, as a set), h_mmn (members
+ * reporting another view of ours), h_conf (every other member reports
+ * i's view: evaluate_member()'s confirmation). */
+static void c_to_remove(int i)
+{
+	int v = now.vw[i], members = now.tmem[now.vw[i]], out = 0, rest, k, j;
+	int fresh = 0, confirm = 0, stuck = 0;
 
 	h_removed = 0;
+	h_defer = 0;
+	h_mmn = 0;
+	h_conf = 1;
 	for (k = 0; k < N; k++) {
 		int pv = now.pvw[i].v[k];
 		if (!(members & (1 << k)) || k == i)
 			continue;
+		if (!(now.hst[i].v[k] && pv == v))
+			h_conf = 0;
+		/* of a broken pair the higher end goes: i waits to be removed */
+		if (!now.up[i].v[k] && k < i && !(now.dexp[i] & (1 << k)) &&
+		    c_others_still_see(i, k)) {
+			h_defer |= 1 << k;
+			continue;
+		}
 		if (!now.up[i].v[k] || now.pinc[i].v[k] != now.tinc[v].v[k]) {
 			out |= 1 << k;
 			continue;
@@ -206,6 +268,20 @@ static void c_to_remove(int i)		/* memb.c: to_remove() */
 			h_removed = 1;
 			return;
 		}
+		fresh++;
+		if (pv == v) {
+			confirm++;
+		} else if (now.tepoch[pv] <= now.tepoch[v]) {
+			h_mmn |= 1 << k;
+			if (now.mm[i].v[k] == 2) {
+				stuck++;
+				out |= 1 << k;
+			}
+		}
+	}
+	if (fresh && !confirm && stuck == fresh) {
+		h_removed = 2;	/* "no member confirms view ...: leaving it" */
+		return;
 	}
 	h_first = out;
 	rest = members & ~out;
@@ -231,6 +307,25 @@ static void c_to_remove(int i)		/* memb.c: to_remove() */
 		out |= 1 << worst;
 	}
 	h_out = out;
+}
+/* memb.c: to_remove()'s side effect on mismatch_ns: set when a member
+ * first reports another view of ours (same or older epoch), cleared when
+ * it reports ours. */
+void f_mm_update(void)
+{
+	int i = h_arg, v = now.vw[i], k;
+
+	for (k = 0; k < N; k++) {
+		int pv = now.pvw[i].v[k];
+		if (!(now.tmem[v] & (1 << k)) || k == i || !now.up[i].v[k] ||
+		    now.pinc[i].v[k] != now.tinc[v].v[k] || !now.hst[i].v[k] ||
+		    !C_OPER(now.pst[i].v[k]) || now.tnet[pv] != now.tnet[v])
+			continue;
+		if (pv == v)
+			now.mm[i].v[k] = 0;
+		else if (now.tepoch[pv] <= now.tepoch[v] && now.mm[i].v[k] == 0)
+			now.mm[i].v[k] = 1;
+	}
 }
 void f_to_remove(void) { h_out = 0; h_first = 0; c_to_remove(h_arg); }
 
@@ -274,6 +369,8 @@ static void c_decide(int i)
 			return;
 		h_kind = 3; h_mem = rem; h_base = now.vw[i];
 	} else {
+		if (now.quar[i])
+			return;		/* now < quarantine_until_ns */
 		seen = c_seen(i);
 		for (k = 0; k < N; k++) {
 			int pv = now.pvw[i].v[k];
@@ -324,8 +421,8 @@ void f_post(void)
 
 	now.settled = 1;
 	now.quiet = 1;
-	for (k = 0; k < N * N; k++)
-		if (q_len(now.ch[k]))
+	for (k = 0; k < N * N; k++)	/* (a paused node reads nothing) */
+		if (q_len(now.ch[k]) && !now.paused[k % N])
 			now.settled = 0;
 	for (k = 0; k < N; k++) {
 		int sig;
@@ -339,9 +436,9 @@ void f_post(void)
 		}
 		for (j = 0; j < N; j++)
 			if (now.sdirty[k].v[j] && now.up[k].v[j] && now.alive[j] &&
-			    now.up[j].v[k] && !now.cut[k].v[j])
+			    now.up[j].v[k] && !now.cut[k].v[j] && !now.paused[k])
 				now.settled = 0;
-		if (C_BUSY(k))
+		if (C_BUSY(k) && !now.paused[k])
 			now.quiet = 0;
 	}
 	now.quiet = now.quiet && now.settled;
@@ -352,10 +449,24 @@ void f_post(void)
 		if (h_exh)
 			now.exhausted = 1;
 		now.outflag[k] = 0;
+		now.dfr[k] = 0;
+		now.mmcur[k] = 0;
+		now.mmt[k] = 0;
+		now.hup[k] = 0;
+		for (j = 0; j < N; j++)
+			if ((now.held[k] & (1 << j)) && now.up[k].v[j])
+				now.hup[k] |= 1 << j;
 		if (now.alive[k] && now.vw[k]) {
 			h_out = 0;
 			c_to_remove(k);
 			now.outflag[k] = !h_removed && h_out;
+			if (!h_removed) {
+				now.dfr[k] = h_defer;
+				now.mmcur[k] = h_mmn;
+				for (j = 0; j < N; j++)
+					if ((h_mmn & (1 << j)) && now.mm[k].v[j] == 1)
+						now.mmt[k] |= 1 << j;
+			}
 		}
 	}
 	/* convergence: every live node idle; one in a network is stable in a
@@ -367,7 +478,7 @@ void f_post(void)
 	for (k = 0; k < N; k++) {
 		if (!now.alive[k])
 			continue;
-		if (C_BUSY(k) || (now.vw[k] && now.st[k] != 3))
+		if (C_BUSY(k) || (now.vw[k] && now.st[k] != 3) || now.paused[k])
 			now.convd = 0;
 		for (j = 0; j < N; j++) {
 			if (j == k)
@@ -464,7 +575,7 @@ inline install(i, p) {
 	if
 	:: !(tmem[p] & B(i)) ->
 		if
-		:: PSEL(P_SELF) -> assert(false)	/* self: a view without self reached install() */
+		:: PSEL(P_SELF) -> assert(self_fails)	/* a view without self reached install() */
 		:: else
 		fi		/* "refusing to install a view without self" */
 	:: else ->
@@ -473,27 +584,42 @@ inline install(i, p) {
 		/* agreement: same view id, same member set (and epoch, network) */
 		for (i_k : 0 .. N - 1) {
 			if
-			:: alive[i_k] && vw[i_k] == p -> assert(gmem[i_k] == tmem[p])
+			:: alive[i_k] && vw[i_k] == p -> assert(gmem[i_k] == tmem[p] || agree_fails)
 			:: else
 			fi
 		}
 		if
 		:: gview[p] == 0 -> gview[p] = tmem[p]
-		:: else -> assert(gview[p] == tmem[p])
+		:: else -> assert(gview[p] == tmem[p] || agree_fails)
 		fi;
 		gmem[i] = tmem[p]
 		:: else
 		fi;
 		printf("MSC: node %d installs pid %d members %d\n", i, p, tmem[p]);
+		if
+		:: PSEL(P_MESH) -> gins[p] = gins[p] | B(i)
+		:: else
+		fi;
+		/* members removed: removals++, removed_inc (hold-down) */
+		for (i_k : 0 .. N - 1) {
+			if
+			:: vw[i] != 0 && (tmem[vw[i]] & ~tmem[p] & B(i_k)) ->
+				held[i] = held[i] | B(i_k);
+				rinc[i].v[i_k] = tinc[vw[i]].v[i_k]
+			:: else
+			fi
+		}
 		vw[i] = p;
 		committed[i] = committed[i] | PB(p);
 		grace[i] = 0;
 		for (i_k : 0 .. N - 1) {
 			hst[i].v[i_k] = 0;
+			mm[i].v[i_k] = 0;
 			/* the peers' next heartbeat (mesh_tick) */
 			sdirty[i_k].v[i] = (i_k != i -> 1 : 0)
 		}
-		st[i] = STABLE;
+		/* unstable until every member says it holds the view too */
+		st[i] = ((tmem[p] & ~B(i)) != 0 -> UNSTABLE : STABLE);
 		bcast_status(i)
 	fi
 }
@@ -517,19 +643,41 @@ inline abort_mine(i) {
 	fi
 }
 
-/* The property "full mesh at the commit decision". */
-inline check_mesh(p) {
+/* Property mesh, at agreement: node i, voting yes on p (judge()) or
+ * deciding to commit it (commit_mine()), has its link up to every other
+ * member of p, with the incarnation p names, and p names i's own. */
+inline check_mesh_agree(i, p) {
 	if
 	:: PSEL(P_MESH) ->
-	for (e_k : 0 .. N - 1) {
-		for (e_j : 0 .. N - 1) {
+		assert(tinc[p].v[i] == inc[i] || mesh_fails);
+		for (e_k : 0 .. N - 1) {
 			if
-			:: e_k != e_j && (tmem[p] & B(e_k)) && (tmem[p] & B(e_j)) ->
-				assert(alive[e_k] && up[e_k].v[e_j] && pinc[e_k].v[e_j] == tinc[p].v[e_j])
+			:: e_k != i && (tmem[p] & B(e_k)) ->
+				assert(up[i].v[e_k] && pinc[i].v[e_k] == tinc[p].v[e_k] || mesh_fails)
 			:: else
 			fi
 		}
-	}
+	:: else
+	fi
+}
+
+/* Property mesh, at stability: node i holds its view v STABLE only if
+ * every other member installed v (ghost gins) and reported so in a STATUS
+ * about v that shows a live link to every member of v, and i's own links
+ * to them are up with v's incarnations: the full mesh of v, confirmed by
+ * every member after it installed v (evaluate_member()). */
+inline check_mesh_stable(i) {
+	if
+	:: PSEL(P_MESH) && st[i] == STABLE ->
+		for (e_k : 0 .. N - 1) {
+			if
+			:: e_k != i && (tmem[vw[i]] & B(e_k)) ->
+				assert((gins[vw[i]] & B(e_k)) && hst[i].v[e_k] && pvw[i].v[e_k] == vw[i] &&
+				       (pseen[i].v[e_k] & tmem[vw[i]]) == tmem[vw[i]] &&
+				       up[i].v[e_k] && pinc[i].v[e_k] == tinc[vw[i]].v[e_k] || mesh_fails)
+			:: else
+			fi
+		}
 	:: else
 	fi
 }
@@ -537,7 +685,7 @@ inline check_mesh(p) {
 /* memb.c: commit_mine() */
 inline commit_mine(i) {
 	printf("MSC: node %d commits pid %d\n", i, mine[i]);
-	check_mesh(mine[i]);
+	check_mesh_agree(i, mine[i]);
 	for (a_k : 0 .. N - 1) {
 		if
 		:: a_k != i && (tmem[mine[i]] & B(a_k)) -> send(i, a_k, COMMIT, mine[i], 0, 0)
@@ -606,6 +754,8 @@ inline become_removed(i) {
 	st[i] = REMOVED;
 	backoff[i] = 0;
 	grace[i] = 0;
+	quar[i] = 1;		/* quarantine() */
+	for (q_k : 0 .. N - 1) { mm[i].v[q_k] = 0 }	/* (unused outside a view) */
 	bcast_status(i)
 }
 
@@ -615,6 +765,8 @@ inline leave_for_merge(i) {
 	vw[i] = 0;
 	st[i] = JOINING;
 	grace[i] = 0;
+	quar[i] = 1;		/* quarantine() */
+	for (q_k : 0 .. N - 1) { mm[i].v[q_k] = 0 }
 	bcast_status(i)
 }
 
@@ -651,8 +803,13 @@ inline evaluate(i) {
 		if
 		:: h_removed -> become_removed(i)
 		:: else ->
-			st[i] = ((h_out != 0 || (lck[i] != 0 && tkind[lck[i]] == K_REMOVE) ||
+			c_code { f_mm_update(); };
+			/* rumour: deferred, a removal under way, or a member
+			 * that has not confirmed the view (not yet stable) */
+			st[i] = ((h_out != 0 || h_defer != 0 || !h_conf ||
+				  (lck[i] != 0 && tkind[lck[i]] == K_REMOVE) ||
 				  (mine[i] != 0 && tkind[mine[i]] == K_REMOVE)) -> UNSTABLE : STABLE);
+			check_mesh_stable(i);
 			if
 			:: h_out == 0 -> grace[i] = 0
 			:: else
@@ -743,7 +900,12 @@ inline judge(i, p) {
 			:: else ->
 				if
 				:: h_mem != (tmem[vw[i]] | B(h_pr)) || (tmem[vw[i]] & B(h_pr)) -> h_r = V_BAD
-				:: else
+				:: else ->
+					/* memb_hold_ms(): removed in this life, hold not over */
+					if
+					:: (held[i] & B(h_pr)) && pinc[i].v[h_pr] == rinc[i].v[h_pr] -> h_r = V_HOLD
+					:: else
+					fi
 				fi
 			fi
 		:: tkind[p] == K_REMOVE ->
@@ -790,6 +952,7 @@ inline on_propose(i, from, p) {
 	fi;
 	if
 	:: h_r == V_YES ->
+		check_mesh_agree(i, p);
 		lck[i] = p;
 		qing[i] = 0;
 		answered[i] = 0;
@@ -878,6 +1041,8 @@ inline end_down(i, k) {
 	up[i].v[k] = 0;
 	hst[i].v[k] = 0;
 	qs[i].v[k] = Q_NONE;
+	sfr[i].v[k] = 0;	/* down_ns = now */
+	dexp[i] = dexp[i] & ~B(k);
 	flush(k, i);
 	if
 	:: alive[k] && up[k].v[i] && !cut[i].v[k] ->
@@ -886,6 +1051,7 @@ inline end_down(i, k) {
 	:: else
 	fi;
 	memb_link_down(i, k);
+	bcast_status(i);	/* mesh_on_close(): tell the others at once */
 	evaluate(i)
 }
 
@@ -893,7 +1059,15 @@ inline end_down(i, k) {
 inline end_up(i, k) {
 	up[i].v[k] = 1;
 	pinc[i].v[k] = inc[k];
-	hst[i].v[k] = 0
+	hst[i].v[k] = 0;
+	/* (state canonical: these matter only while the link is down, and
+	 * a hold-down only for the life that was removed) */
+	sfr[i].v[k] = 0;
+	dexp[i] = dexp[i] & ~B(k);
+	if
+	:: (held[i] & B(k)) && rinc[i].v[k] != inc[k] -> held[i] = held[i] & ~B(k); rinc[i].v[k] = 0
+	:: else
+	fi
 }
 
 /* mesh.c: mesh_on_data(): one message from k at i */
@@ -906,6 +1080,13 @@ inline receive(i, k) {
 		pbusy[i].v[k] = h_y % 2;
 		pseen[i].v[k] = h_z;
 		hst[i].v[k] = 1;
+		/* st_rx_ns: after the down_ns of every link that is down */
+		for (r_k : 0 .. N - 1) {
+			if
+			:: r_k != i && !up[i].v[r_k] -> sfr[i].v[r_k] = sfr[i].v[r_k] | B(k)
+			:: else
+			fi
+		}
 		if
 		:: qs[i].v[k] == Q_PEND -> qs[i].v[k] = Q_NONE
 		:: else
@@ -957,7 +1138,14 @@ inline node_init(i) {
 	waited2[i] = 0;
 	backoff[i] = 0;
 	grace[i] = 0;
+	quar[i] = 0;
+	paused[i] = 0;
+	dexp[i] = 0;
+	held[i] = 0;
 	for (e_k : 0 .. N - 1) {
+		mm[i].v[e_k] = 0;
+		sfr[i].v[e_k] = 0;
+		rinc[i].v[e_k] = 0;
 		up[i].v[e_k] = 0;
 		hst[i].v[e_k] = 0;
 		pbusy[i].v[e_k] = 0;
@@ -984,17 +1172,20 @@ inline post() {
 #define SPEND if :: !settled -> races-- :: else fi
 
 #define RECV(k) \
-	:: atomic { k < N && k != i && nempty(ch[(k) * N + i]) -> \
+	:: atomic { k < N && k != i && !paused[i] && nempty(ch[(k) * N + i]) -> \
 		ch[(k) * N + i]?h_t, h_x, h_y, h_z; receive(i, k); post() }
 #define HEARTBEAT(k) \
-	:: atomic { k < N && k != i && alive[i] && sdirty[i].v[k] && up[i].v[k] -> \
+	:: atomic { k < N && k != i && alive[i] && !paused[i] && sdirty[i].v[k] && up[i].v[k] -> \
 		send_status(i, k); post() }
 /* mesh.c: mesh_tick(): a link silent for timeout_ms is closed. Silent
  * only if the other side cannot reach us: direction cut, other process
- * gone (crashed, or restarted), or its end closed with the FIN lost. */
+ * gone (crashed, or restarted) or paused, or its end closed with the FIN
+ * lost. A node never judges a link silent while what the peer sent is
+ * unread (empty(...)) or while it is paused itself: loop.c tick()'s pause
+ * detection (a late tick refreshes last_rx_ns: read first, judge later). */
 #define SILENT(k) \
-	:: atomic { k < N && k != i && alive[i] && up[i].v[k] && empty(ch[(k) * N + i]) && \
-		(cut[k].v[i] || !alive[k] || pinc[i].v[k] != inc[k] || !up[k].v[i]) -> \
+	:: atomic { k < N && k != i && alive[i] && !paused[i] && up[i].v[k] && empty(ch[(k) * N + i]) && \
+		(cut[k].v[i] || !alive[k] || pinc[i].v[k] != inc[k] || !up[k].v[i] || paused[k]) -> \
 		end_down(i, k); post() }
 
 proctype node(byte i)
@@ -1004,22 +1195,49 @@ end:	do
 	HEARTBEAT(0) HEARTBEAT(1) HEARTBEAT(2) HEARTBEAT(3)
 	SILENT(0) SILENT(1) SILENT(2) SILENT(3)
 	/* memb.c: evaluate_member()/evaluate_outsider() -> propose() */
-	:: atomic { want[i] && (quiet || races > 0) ->
+	:: atomic { want[i] && !paused[i] && (quiet || races > 0) ->
 		if :: !quiet -> races-- :: else fi;
 		do_propose(i); evaluate(i); post() }
 	/* memb.c: evaluate_outsider(): since >= wait, since >= wait + 2 timeout */
-	:: atomic { alive[i] && !waited[i] -> waited[i] = 1; evaluate(i); post() }
-	:: atomic { alive[i] && waited[i] && !waited2[i] -> waited2[i] = 1; evaluate(i); post() }
+	:: atomic { alive[i] && !paused[i] && !waited[i] -> waited[i] = 1; evaluate(i); post() }
+	:: atomic { alive[i] && !paused[i] && waited[i] && !waited2[i] -> waited2[i] = 1; evaluate(i); post() }
 	/* memb.c: evaluate_member(): need_since + grace */
-	:: atomic { alive[i] && outflag[i] && !grace[i] -> grace[i] = 1; evaluate(i); post() }
+	:: atomic { alive[i] && !paused[i] && outflag[i] && !grace[i] -> grace[i] = 1; evaluate(i); post() }
 	/* memb.c: retry_later() expires */
-	:: atomic { alive[i] && backoff[i] && TIMELY_OR_RACE -> SPEND; backoff[i] = 0; evaluate(i); post() }
+	:: atomic { alive[i] && !paused[i] && backoff[i] && TIMELY_OR_RACE -> SPEND; backoff[i] = 0; evaluate(i); post() }
 	/* memb.c: memb_tick(): proposer gives up after 2 timeouts */
-	:: atomic { alive[i] && mine[i] != 0 && TIMELY_OR_RACE -> SPEND;
+	:: atomic { alive[i] && !paused[i] && mine[i] != 0 && TIMELY_OR_RACE -> SPEND;
 		abort_mine(i); evaluate(i); post() }
 	/* memb.c: memb_tick(): participant asks the others after 4 timeouts */
-	:: atomic { alive[i] && lck[i] != 0 && !qing[i] && TIMELY_OR_RACE -> SPEND;
+	:: atomic { alive[i] && !paused[i] && lck[i] != 0 && !qing[i] && TIMELY_OR_RACE -> SPEND;
 		start_query(i); evaluate(i); post() }
+	/* memb.c: to_remove(): a member reports another view of ours for a
+	 * timeout (mismatch_ns): stuck, or our view is a phantom */
+	:: atomic { alive[i] && !paused[i] && vw[i] != 0 && mmt[i] != 0 && TIMELY_OR_RACE -> SPEND;
+		for (o_k : 0 .. N - 1) {
+			if
+			:: (mmcur[i] & B(o_k)) && mm[i].v[o_k] == 1 -> mm[i].v[o_k] = 2
+			:: else
+			fi
+		}
+		evaluate(i); post() }
+	/* memb.c: to_remove(): the deferral of a broken pair's higher end ends
+	 * 3 timeouts after the link went down (down_ns) */
+	:: atomic { alive[i] && !paused[i] && dfr[i] != 0 && TIMELY_OR_RACE -> SPEND;
+		dexp[i] = dexp[i] | dfr[i]; evaluate(i); post() }
+	/* memb.c: judge()/memb_hold_ms(), memb_tick(): the hold-down of a node
+	 * removed while alive ends once its link has been up long enough */
+	:: atomic { alive[i] && !paused[i] && hup[i] != 0 && TIMELY_OR_RACE -> SPEND;
+		for (o_k : 0 .. N - 1) {
+			if
+			:: (held[i] & B(o_k)) && up[i].v[o_k] -> held[i] = held[i] & ~B(o_k); rinc[i].v[o_k] = 0
+			:: else
+			fi
+		}
+		evaluate(i); post() }
+	/* memb.c: quarantine(): quarantine_until_ns passes */
+	:: atomic { alive[i] && !paused[i] && quar[i] && TIMELY_OR_RACE -> SPEND;
+		quar[i] = 0; evaluate(i); post() }
 	od
 }
 
@@ -1028,7 +1246,8 @@ end:	do
 /* mesh.c: dial()/on_hello()/link_up(): the lower index dials once its end
  * is down; a new link from the lower node closes the higher's old one. */
 #define CONNECT(l, h) \
-	:: atomic { h < N && alive[l] && alive[h] && !up[l].v[h] && !cut[l].v[h] && !cut[h].v[l] -> \
+	:: atomic { h < N && alive[l] && alive[h] && !paused[l] && !paused[h] && \
+		!up[l].v[h] && !cut[l].v[h] && !cut[h].v[l] -> \
 		if \
 		:: up[h].v[l] -> end_down(h, l) \
 		:: else \
@@ -1067,6 +1286,12 @@ end:	do
 		faults++; printf("MSC: host of node %d vanished\n", k); \
 		for (e_j : 0 .. N - 1) { flush(e_j, k) } \
 		alive[k] = 0; node_init(k); st[k] = 0; post() }
+/* SIGSTOP/SIGCONT (or a VM stall): the process takes no step; its peers
+ * time its links out; what they sent waits in the socket buffers */
+#define PAUSE(k) \
+	:: atomic { PAUSES && k < N && !fstop && faults < MAXF && alive[k] && !paused[k] -> \
+		faults++; paused[k] = 1; printf("MSC: node %d paused\n", k); post() } \
+	:: atomic { k < N && paused[k] -> paused[k] = 0; printf("MSC: node %d resumes\n", k); post() }
 #define RESTART(k) \
 	:: atomic { k < N && !fstop && !alive[k] && inc[k] < MAXINC -> \
 		inc[k]++; printf("MSC: node %d restarts\n", k); alive[k] = 1; node_init(k); evaluate(k); post() }
@@ -1075,10 +1300,36 @@ active proctype env()
 {
 	byte k;
 
-	c_code { { char *e = getenv("FOTOS_PROPS"); props = e ? atoi(e) : 15; } };
+	c_code { { char *e = getenv("FOTOS_PROPS"); props = e ? atoi(e) : 15;
+		   e = getenv("FOTOS_FORMED"); formed = e ? atoi(e) : 0; } };
 	atomic {
 		for (k : 0 .. N - 1) { alive[k] = 1; inc[k] = 1; node_init(k) }
 		races = RACES;
+		if
+		:: formed ->
+		/* Start from a formed network: all N nodes in the view node 0's
+		 * START made, stable, links up, every status delivered. */
+		h_p = PID(0, 1, 1);
+		seq[0] = 1;
+		tkind[h_p] = K_START; tmem[h_p] = ALL; tepoch[h_p] = 1; tnet[h_p] = h_p;
+		for (k : 0 .. N - 1) { tinc[h_p].v[k] = 1 }
+		gview[h_p] = ALL;
+		for (k : 0 .. N - 1) {
+			vw[k] = h_p; st[k] = STABLE; waited[k] = 1; waited2[k] = 1;
+			committed[k] = PB(h_p);
+			gmem[k] = ALL; gins[h_p] = gins[h_p] | B(k);
+			for (e_j : 0 .. N - 1) {
+				if
+				:: e_j != k ->
+					up[k].v[e_j] = 1; pinc[k].v[e_j] = 1; hst[k].v[e_j] = 1;
+					pvw[k].v[e_j] = h_p; pst[k].v[e_j] = STABLE; pseen[k].v[e_j] = ALL
+				:: else
+				fi
+			}
+			lsig[k] = h_p * 4096 + STABLE * 2 * 256 + ALL
+		}
+		:: else
+		fi;
 		post()
 	}
 	atomic { for (k : 0 .. N - 1) { run node(k) } }
@@ -1092,6 +1343,7 @@ end:	do
 	HEAL(0, 1) HEAL(1, 0) HEAL(0, 2) HEAL(2, 0) HEAL(1, 2) HEAL(2, 1)
 	CRASH(0) CRASH(1) CRASH(2) CRASH(3)
 	RESTART(0) RESTART(1) RESTART(2) RESTART(3)
+	PAUSE(0) PAUSE(1) PAUSE(2) PAUSE(3)
 	:: atomic { !fstop -> fstop = 1; post() }
 	od
 }
@@ -1111,9 +1363,9 @@ active proctype monitor()
 		if
 		:: PSEL(P_END) ->
 			for (k : 0 .. N - 1) {
-				assert(!alive[k] || (mine[k] == 0 && lck[k] == 0))
+				assert(!alive[k] || (mine[k] == 0 && lck[k] == 0) || end_fails)
 			}
-			assert(convd || exhausted)
+			assert(convd || exhausted || end_fails)
 		:: else
 		fi
 	}
