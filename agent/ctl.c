@@ -7,7 +7,9 @@
  * (db.c; keys and values in hex), and txn, rendezvous, rdv-join, rdv-leave
  * (txn.c). Anything else is answered with an error naming it;
  * an over-long line is answered and the connection closed. Nothing a client
- * sends can change the membership.
+ * sends can change the membership. Who the client is comes from the kernel
+ * at accept (access.c): others are refused, read-only clients get EPERM for
+ * every request that changes something (is_write).
  */
 #include <errno.h>
 #include <poll.h>

@@ -3,8 +3,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <sodium.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -8,14 +8,19 @@
  * one and sends a HELLO; the lower one closes that connection and dials at
  * once instead of waiting out its back-off.
  *
+ * With a cluster key (auth.c) the HELLOs carry nonces, each end then sends
+ * AUTH, and the link counts as up only once the peer's AUTH verified; every
+ * frame after the HELLO carries a tag, checked before anything in it is
+ * believed. A connection that fails is refused, logged with its address.
+ *
  * Failure detection: a link that closes is down at once; a link on which
  * nothing arrived for timeout_ms is closed and down. Heartbeats are STATUS
  * messages, which also carry each node's view and links (gossip).
  */
 #include <arpa/inet.h>
-#include <stdio.h>
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
