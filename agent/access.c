@@ -6,9 +6,10 @@
  * Writing: every control client is identified by the kernel (SO_PEERCRED,
  * SO_PEERGROUPS: what it was when it connected, not what it claims). Root,
  * the agent's own user, the listed users and members of the listed groups
- * may change things; anyone else who can reach the socket may only read
- * (ping, status, peers, get, dbstat, help) and is told why a write is
- * refused.
+ * may change things; members of the segment's group may only read (ping,
+ * status, peers, get, dbstat, help) and are told why a write is refused;
+ * anyone else is refused at connect (what they could learn there is what
+ * the segment's mode keeps from them).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,7 +22,6 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "log.h"
 
 static int all_digits(const char *s)
 {
