@@ -164,7 +164,7 @@ fuzz-quick: deps
 	fi; exit $$rc
 
 # The spin model of the procedures: larger bounds than the quick check that
-# `make test` runs (see tests/model/README.md; about 25 minutes on 2 cores).
+# `make test` runs (see tests/model/README.md; about 8 minutes on 2 cores).
 model: deps
 	$(Q)MODEL_XFAIL="$(MODEL_XFAIL)" sh tests/model/run.sh full
 
