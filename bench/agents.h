@@ -2,9 +2,11 @@
  * agents.h - names, config files and clean-up for benchmarks that start
  * their own fotosd agents on loopback (bench_db, bench_txn).
  *
- * Include once, after defining NMAX (agents at most) and BENCH_TAG (a short
- * name for temp dirs, segments and the cluster). Everything lives in fixed
- * buffers so that cleanup() may run from a signal handler.
+ * Include once, after defining NMAX (agents at most), BENCH_TAG (a short
+ * name for temp dirs, segments and the cluster), BENCH_PROG (the program's
+ * name for messages) and optionally BENCH_AGENT_ARGS (more fotosd
+ * arguments, each followed by a comma). Names live in fixed buffers so that
+ * cleanup() may run from a signal handler.
  */
 #ifndef FOTOS_BENCH_AGENTS_H
 #define FOTOS_BENCH_AGENTS_H
@@ -15,7 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include "bench.h"
+#include "fotos.h"
+
+#ifndef BENCH_AGENT_ARGS
+#define BENCH_AGENT_ARGS
+#endif
+#define AGENTS_MS	1000000ull
 
 /* ---- names and clean-up (fixed buffers: usable from a signal handler) ---- */
 
@@ -109,6 +121,110 @@ static void log_tail(int i)
 	if (n > 0) {
 		buf[n] = 0;
 		fprintf(stderr, "---- n%d log (tail) ----\n%s\n", i, buf);
+	}
+}
+
+/* ---- starting and stopping agents ------------------------------------------ */
+
+static int node_start(int i, int conf)
+{
+	char name[16];
+	char *argv[] = { "fotosd", "--config", g_conf[conf], "--node", name, "--shm", g_shm[i],
+			 "--control", g_sock[i], "--log-level", "warn", BENCH_AGENT_ARGS NULL };
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "n%d", i);
+	unlink(g_shmpath[i]);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open(g_log[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the bench */
+		execv(g_fotosd, argv);
+		_exit(127);
+	}
+	g_pids[i] = pid;
+	return 0;
+}
+
+static void node_stop(int i)
+{
+	pid_t pid = (pid_t)g_pids[i];
+	int k;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (k = 0; k < 3000; k++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			goto out;
+		bench_sleep_ns(AGENTS_MS);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+out:
+	g_pids[i] = 0;
+	unlink(g_shmpath[i]);
+}
+
+/* Start n agents and open their segments once all are stable in one view. */
+static int cluster_start(int n, struct fotos **h)
+{
+	uint64_t t0 = bench_now_ns();
+	int i, ret, ok;
+
+	for (i = 0; i < n; i++) {
+		h[i] = NULL;
+		ret = node_start(i, n == 1 ? 0 : 1);
+		if (ret < 0)
+			return ret;
+	}
+	do {
+		bench_sleep_ns(5 * AGENTS_MS);
+		ok = 1;
+		for (i = 0; i < n; i++) {
+			struct fotos_status st;
+			struct fotos_view v;
+
+			if (!h[i] && fotos_open(g_shm[i], &h[i]) < 0)
+				h[i] = NULL;
+			if (!h[i] || fotos_read_status(h[i], &st) < 0 || fotos_read_view(h[i], &v) < 0 ||
+			    !st.stable || v.count != (uint32_t)n)
+				ok = 0;
+			if (waitpid((pid_t)g_pids[i], NULL, WNOHANG) == (pid_t)g_pids[i]) {
+				fprintf(stderr, BENCH_PROG ": agent n%d exited at start\n", i);
+				g_pids[i] = 0;
+				log_tail(i);
+				return -ECHILD;
+			}
+		}
+	} while (!ok && bench_now_ns() - t0 < 15000 * AGENTS_MS);
+	if (!ok) {
+		fprintf(stderr, BENCH_PROG ": %d agents not stable in one view within 15 s\n", n);
+		for (i = 0; i < n; i++)
+			log_tail(i);
+		return -ETIMEDOUT;
+	}
+	fprintf(stderr, BENCH_PROG ": %d agent%s stable after %.2f s\n", n, n > 1 ? "s" : "",
+		(double)(bench_now_ns() - t0) / 1e9);
+	return 0;
+}
+
+static void cluster_stop(int n, struct fotos **h)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (h[i])
+			fotos_close(h[i]);
+		h[i] = NULL;
+		node_stop(i);
 	}
 }
 
