@@ -67,7 +67,6 @@
 
 static struct cluster g_cl;
 static int g_stop;		/* atomic: abusers end */
-static int g_done;		/* cleaned up: nothing for atexit */
 static uint64_t g_hash;		/* the cluster's hash, as in HELLO */
 static uint64_t g_seed;
 static uint64_t g_vid;		/* the view that must hold throughout */
@@ -1849,41 +1848,6 @@ static int scan_log(int node)
 
 /* ---- main ---------------------------------------------------------------------- */
 
-static void kill_agents(void)
-{
-	int i;
-
-	for (i = 0; i < NODES; i++)
-		if (g_cl.node[i].pid > 0) {
-			kill(g_cl.node[i].pid, SIGKILL);
-			waitpid(g_cl.node[i].pid, NULL, 0);
-			g_cl.node[i].pid = 0;
-		}
-}
-
-static void on_exit_cleanup(void)
-{
-	int i;
-
-	if (g_done)
-		return;
-	kill_agents();
-	for (i = 0; i < NODES; i++)
-		shm_unlink(g_cl.node[i].shm);
-	fprintf(stderr, "agent logs kept in %s\n", g_cl.dir);
-}
-
-static void on_alarm(int sig)
-{
-	static const char msg[] = "abuse: timed out: ending the agents\n";
-
-	(void)sig;
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		_exit(1);
-	on_exit_cleanup();
-	_exit(1);
-}
-
 int main(int argc, char **argv)
 {
 	enum { T_RANDOM, T_HEADERS, T_HELLO, T_TYPES, T_HALFOPEN, T_TRICKLE0, T_TRICKLE1,
@@ -1924,8 +1888,6 @@ int main(int argc, char **argv)
 	       (unsigned long long)g_seed, (unsigned long long)g_seed, g_abuse_s);
 
 	cl_init(&g_cl, NODES, HB_MS, TO_MS);
-	atexit(on_exit_cleanup);
-	signal(SIGALRM, on_alarm);
 	alarm((unsigned)g_abuse_s + 60);
 	snprintf(name, sizeof(name), "t%d", (int)getpid());	/* the name cl_init wrote */
 	g_hash = wire_hash(name, strlen(name), 0);
@@ -2141,7 +2103,6 @@ int main(int argc, char **argv)
 		FAIL("%d failed expectation(s) under abuse (BAD lines above)", g_nbad);
 	}
 	cl_finish(&g_cl);	/* joins the recorders, checks agreement, removes the logs */
-	g_done = 1;
 	printf("abuse: ok\n");
 	return 0;
 }

@@ -169,10 +169,10 @@ static inline void cl_write_conf(struct cluster *cl)
 	fclose(f);
 }
 
-/* On any exit (a failed CHECK included), end the agents this test started,
- * by pid, and remove their segments, so that no failure leaves a cluster
- * running or memory taken (the logs stay in the test's directory). */
-static void cl_atexit(void)
+/* End the agents of the current cluster, by pid, and remove their
+ * segments (a killed agent leaves its own: nothing to learn from it).
+ * Only async-signal-safe calls: the alarm handler uses it too. */
+static void cl_kill_agents(void)
 {
 	struct cluster *cl = cl_current;
 	int i;
@@ -186,9 +186,30 @@ static void cl_atexit(void)
 			waitpid(cl->node[i].pid, NULL, 0);
 			cl->node[i].pid = 0;
 		}
-	/* a killed agent leaves its segment: nothing to learn from it later */
 	for (i = 0; i < cl->n; i++)
 		shm_unlink(cl->node[i].shm);
+}
+
+/* On any exit before cl_finish (a failed CHECK included): no failure leaves
+ * a cluster running or memory taken; the logs stay for the post-mortem. */
+static void cl_atexit(void)
+{
+	if (!cl_current)
+		return;
+	cl_kill_agents();
+	fprintf(stderr, "agent logs kept in %s\n", cl_current->dir);
+}
+
+/* A scenario over its time limit (cl_run_scenario's alarm). */
+static void cl_on_alarm(int sig)
+{
+	static const char msg[] = "scenario timed out: ending its agents\n";
+
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	cl_kill_agents();
+	_exit(1);
 }
 
 /* Prepare a cluster of n nodes with the given timings (nothing started). */
@@ -201,6 +222,7 @@ static inline void cl_init(struct cluster *cl, int n, unsigned int hb, unsigned 
 		atexit(cl_atexit);
 		registered = 1;
 	}
+	signal(SIGALRM, cl_on_alarm);
 
 	memset(cl, 0, sizeof(*cl));
 	cl->n = n;

@@ -229,34 +229,6 @@ static const struct ent *snap_find(const struct snap *s, const char *key)
 static struct cluster *g_cl;
 static struct fotos *g_h[CL_MAX];
 
-/* A failing scenario exits through here: end its agents by pid. */
-static void kill_agents(void)
-{
-	int i;
-
-	if (!g_cl)
-		return;
-	for (i = 0; i < g_cl->n; i++)
-		if (g_cl->node[i].pid > 0) {
-			kill(g_cl->node[i].pid, SIGCONT);
-			kill(g_cl->node[i].pid, SIGKILL);
-			waitpid(g_cl->node[i].pid, NULL, 0);
-			g_cl->node[i].pid = 0;
-			shm_unlink(g_cl->node[i].shm);
-		}
-}
-
-static void on_alarm(int sig)
-{
-	static const char msg[] = "database: scenario timed out: ending its agents\n";
-
-	(void)sig;
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		_exit(1);
-	kill_agents();
-	_exit(1);
-}
-
 static void begin(struct cluster *cl, int n, const char *const *extra)
 {
 	int k;
@@ -265,8 +237,6 @@ static void begin(struct cluster *cl, int n, const char *const *extra)
 	for (k = 0; extra && extra[k] && k < 7; k++)
 		cl->extra[k] = extra[k];
 	g_cl = cl;
-	atexit(kill_agents);
-	signal(SIGALRM, on_alarm);
 }
 
 /* Open node i's segment (it may still be being created). */

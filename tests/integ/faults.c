@@ -267,46 +267,6 @@ static void fx_cont(int i)
 	pev(i, PEV_CONT, cl_now(fx.cl));
 }
 
-/* A failing scenario exits through here (atexit) or the alarm: end the
- * agents it started, by pid, so none outlives it in the namespace. */
-static void fx_kill_agents(void)
-{
-	int i;
-
-	if (!fx.cl)
-		return;
-	for (i = 0; i < fx.cl->n; i++)
-		if (fx.cl->node[i].pid > 0) {
-			kill(fx.cl->node[i].pid, SIGCONT);
-			kill(fx.cl->node[i].pid, SIGKILL);
-			waitpid(fx.cl->node[i].pid, NULL, 0);
-			fx.cl->node[i].pid = 0;
-		}
-}
-
-static void fx_atexit(void)
-{
-	int i;
-
-	if (!fx.cl)
-		return;
-	fx_kill_agents();
-	for (i = 0; i < fx.cl->n; i++)
-		shm_unlink(fx.cl->node[i].shm);
-	fprintf(stderr, "agent logs kept in %s\n", fx.cl->dir);
-}
-
-static void fx_on_alarm(int sig)
-{
-	static const char msg[] = "faults: scenario timed out: ending its agents\n";
-
-	(void)sig;
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		_exit(1);
-	fx_kill_agents();
-	_exit(1);
-}
-
 /*
  * Prepare a cluster of n nodes on their own addresses, with the fast
  * timings, the majority arbiter and the given hold-down (NULL: the
@@ -327,8 +287,6 @@ static void fx_begin(struct cluster *cl, int n, const char *hold_ms)
 	}
 	cl->extra[k] = NULL;
 	fx.cl = cl;
-	atexit(fx_atexit);
-	signal(SIGALRM, fx_on_alarm);
 	net_apply();			/* an empty table: nothing left from before */
 }
 

@@ -39,35 +39,7 @@
 #define START_MS	5000
 #define OP_MS		3000
 
-static struct cluster *g_cl;
 static struct fotos *g_h[CL_MAX];
-
-static void kill_agents(void)
-{
-	int i;
-
-	if (!g_cl)
-		return;
-	for (i = 0; i < g_cl->n; i++)
-		if (g_cl->node[i].pid > 0) {
-			kill(g_cl->node[i].pid, SIGCONT);
-			kill(g_cl->node[i].pid, SIGKILL);
-			waitpid(g_cl->node[i].pid, NULL, 0);
-			g_cl->node[i].pid = 0;
-			shm_unlink(g_cl->node[i].shm);
-		}
-}
-
-static void on_alarm(int sig)
-{
-	static const char msg[] = "txn: scenario timed out: ending its agents\n";
-
-	(void)sig;
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		_exit(1);
-	kill_agents();
-	_exit(1);
-}
 
 static struct fotos *open_node(struct cluster *cl, int i)
 {
@@ -92,9 +64,6 @@ static void begin(struct cluster *cl, int n, const char *hook)
 	int i;
 
 	cl_init(cl, n, HB_MS, TO_MS);
-	g_cl = cl;
-	atexit(kill_agents);
-	signal(SIGALRM, on_alarm);
 	for (i = 0; i < n; i++) {
 		if (i == 0 && hook)
 			setenv("FOTOS_TEST_TXN", hook, 1);
@@ -116,7 +85,6 @@ static void end(struct cluster *cl)
 			g_h[i] = NULL;
 		}
 	cl_finish(cl);
-	g_cl = NULL;
 }
 
 /* The value of key on node i ("" and -ENOENT if absent). */
@@ -139,7 +107,7 @@ static void expect_all(uint64_t nodes, const char *key, const char *want, const 
 	for (;;) {
 		int ok = 1;
 
-		for (i = 0; i < g_cl->n; i++) {
+		for (i = 0; i < cl_current->n; i++) {
 			int ret;
 
 			if (!((nodes >> i) & 1))
@@ -151,7 +119,7 @@ static void expect_all(uint64_t nodes, const char *key, const char *want, const 
 		if (ok)
 			return;
 		if (th_now_s() - t0 > 3) {
-			for (i = 0; i < g_cl->n; i++)
+			for (i = 0; i < cl_current->n; i++)
 				if ((nodes >> i) & 1) {
 					int ret = get_text(i, key, val, sizeof(val), NULL);
 
