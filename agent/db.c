@@ -715,6 +715,18 @@ static int local_write(struct agent *a, const struct write_req *r, struct fotos_
 	return 0;
 }
 
+/* The tombstone a pending delete stands for (key and clock point into p). */
+static void pending_tombstone(const struct agent *a, const struct db_pending *p, struct dbv *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->hash = fotos_key_hash(p->key, p->klen);
+	v->key = p->key;
+	v->klen = p->klen;
+	v->clock = p->clock;
+	v->flags = FOTOS_DBF_TOMBSTONE;
+	v->writer = (uint32_t)a->self;
+}
+
 /* A pending write is done: every member acked, or the view moved on. */
 static void finish_pending(struct agent *a, struct db_pending *p, int complete)
 {
@@ -738,13 +750,7 @@ static void finish_pending(struct agent *a, struct db_pending *p, int complete)
 		/* every member holds the tombstone: collect it everywhere */
 		struct dbv v;
 
-		memset(&v, 0, sizeof(v));
-		v.hash = fotos_key_hash(p->key, p->klen);
-		v.key = p->key;
-		v.klen = p->klen;
-		v.clock = p->clock;
-		v.flags = FOTOS_DBF_TOMBSTONE;
-		v.writer = (uint32_t)a->self;
+		pending_tombstone(a, p, &v);
 		for (i = 0; i < FOTOS_MAX_NODES; i++)
 			if (p->need & mask_of(i))
 				send_update(a, i, &v, 0, WIRE_DBF_GC);
@@ -775,13 +781,7 @@ static void check_pending(struct agent *a)
 			p->acked = 0;
 			p->view_id = a->memb.view.view_id;
 			p->started_ns = a->now;
-			memset(&v, 0, sizeof(v));
-			v.hash = fotos_key_hash(p->key, p->klen);
-			v.key = p->key;
-			v.klen = p->klen;
-			v.clock = p->clock;
-			v.flags = FOTOS_DBF_TOMBSTONE;
-			v.writer = (uint32_t)a->self;
+			pending_tombstone(a, p, &v);
 			for (i = 0; i < FOTOS_MAX_NODES; i++)
 				if ((p->need & mask_of(i)) && a->peers[i].up)
 					send_update(a, i, &v, p->wid, WIRE_DBF_ACK);
