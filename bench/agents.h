@@ -6,18 +6,23 @@
  * name for temp dirs, segments and the cluster), BENCH_PROG (the program's
  * name for messages) and optionally BENCH_AGENT_ARGS (more fotosd
  * arguments, each followed by a comma). Names live in fixed buffers so that
- * cleanup() may run from a signal handler.
+ * cleanup() may run from a signal handler. Also the round-trip baselines
+ * both measure against (loopback TCP; bench_db adds a Unix socket).
  */
 #ifndef FOTOS_BENCH_AGENTS_H
 #define FOTOS_BENCH_AGENTS_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,6 +231,86 @@ static void cluster_stop(int n, struct fotos **h)
 		h[i] = NULL;
 		node_stop(i);
 	}
+}
+
+
+/* ---- round-trip baselines (the echo child is g_pids[NMAX]) ---------------- */
+
+/* Echo 64-byte messages on fd until EOF (child). */
+static void echo(int fd)
+{
+	char buf[64];
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	while (bench_read_full(fd, buf, sizeof(buf)) == 0)
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			break;
+	_exit(0);
+}
+
+/* One 64-byte round trip per sample over fd, with child as the echo. */
+static void rtt_samples(int fd, pid_t child, int rounds, struct bench_samples *s)
+{
+	char buf[64];
+	int i;
+
+	memset(buf, 'x', sizeof(buf));
+	for (i = -rounds / 10; i < rounds; i++) {	/* the first tenth warms up */
+		uint64_t t = bench_now_ns();
+
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
+		    bench_read_full(fd, buf, sizeof(buf)) < 0)
+			break;
+		if (i >= 0)
+			samples_add(s, (double)(bench_now_ns() - t));
+	}
+	close(fd);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	g_pids[NMAX] = 0;
+}
+
+static void baseline_tcp(int rounds, struct bench_samples *s)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int one = 1, ls, fd;
+	pid_t pid;
+
+	samples_init(s, "loopback TCP RTT 64 B");
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 1) < 0 ||
+	    getsockname(ls, (struct sockaddr *)&sa, &sl) < 0) {
+		fprintf(stderr, BENCH_PROG ": TCP baseline: %s\n", strerror(errno));
+		if (ls >= 0)
+			close(ls);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ls);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(1);
+		echo(fd);
+	}
+	if (pid < 0) {
+		close(ls);
+		return;
+	}
+	g_pids[NMAX] = pid;
+	fd = accept(ls, NULL, NULL);
+	close(ls);
+	if (fd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		g_pids[NMAX] = 0;
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	rtt_samples(fd, pid, rounds, s);
 }
 
 #endif

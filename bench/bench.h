@@ -74,6 +74,24 @@ static inline int bench_pin(int cpu)
 	return 0;
 }
 
+/* Read exactly len bytes (a blocking fd). 0, or -1 at EOF or on error. */
+static inline int bench_read_full(int fd, void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = read(fd, (char *)buf + off, len - off);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 /* 1 if --quick is among the arguments (fewer repetitions, for CI). */
 static inline int bench_quick(int argc, char **argv)
 {

@@ -792,23 +792,6 @@ static void runs_text(char *buf, size_t len, int ok, int tried, int timeouts, in
 
 /* ---- baselines ------------------------------------------------------------ */
 
-static int read_full(int fd, void *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = read(fd, (char *)buf + off, len - off);
-
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 /* 64-byte ping-pong over loopback TCP between two processes. */
 static void baseline_rtt(int rounds)
 {
@@ -834,7 +817,7 @@ static void baseline_rtt(int rounds)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 			_exit(1);
-		while (read_full(fd, buf, sizeof(buf)) == 0)
+		while (bench_read_full(fd, buf, sizeof(buf)) == 0)
 			if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
 				break;
 		_exit(0);
@@ -852,7 +835,7 @@ static void baseline_rtt(int rounds)
 		uint64_t t = bench_now_ns();
 
 		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
-		    read_full(fd, buf, sizeof(buf)) < 0)
+		    bench_read_full(fd, buf, sizeof(buf)) < 0)
 			break;
 		if (i >= 0)
 			samples_add(&g_rtt, (double)(bench_now_ns() - t));

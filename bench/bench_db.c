@@ -193,57 +193,6 @@ static void bare_write(struct bare_seqlock *r, uint64_t v)
 	atomic_store_explicit(&r->seq, s + 2, memory_order_release);	/* pairs with acquire of s0 */
 }
 
-static int read_full(int fd, void *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = read(fd, (char *)buf + off, len - off);
-
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	return 0;
-}
-
-/* Echo 64-byte messages on fd until EOF (child). */
-static void echo(int fd)
-{
-	char buf[64];
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	while (read_full(fd, buf, sizeof(buf)) == 0)
-		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
-			break;
-	_exit(0);
-}
-
-/* One 64-byte round trip per sample over fd, with child as the echo. */
-static void rtt_samples(int fd, pid_t child, int rounds, struct bench_samples *s)
-{
-	char buf[64];
-	int i;
-
-	memset(buf, 'x', sizeof(buf));
-	for (i = -rounds / 10; i < rounds; i++) {	/* the first tenth warms up */
-		uint64_t t = bench_now_ns();
-
-		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
-		    read_full(fd, buf, sizeof(buf)) < 0)
-			break;
-		if (i >= 0)
-			samples_add(s, (double)(bench_now_ns() - t));
-	}
-	close(fd);
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	g_pids[NMAX] = 0;
-}
-
 static void baseline_unix(int rounds, struct bench_samples *s)
 {
 	int sv[2];
@@ -264,49 +213,6 @@ static void baseline_unix(int rounds, struct bench_samples *s)
 	}
 	g_pids[NMAX] = pid;
 	rtt_samples(sv[0], pid, rounds, s);
-}
-
-static void baseline_tcp(int rounds, struct bench_samples *s)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sa);
-	int one = 1, ls, fd;
-	pid_t pid;
-
-	samples_init(s, "loopback TCP RTT 64 B");
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 1) < 0 ||
-	    getsockname(ls, (struct sockaddr *)&sa, &sl) < 0) {
-		fprintf(stderr, "bench_db: TCP baseline: %s\n", strerror(errno));
-		if (ls >= 0)
-			close(ls);
-		return;
-	}
-	pid = fork();
-	if (pid == 0) {
-		close(ls);
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			_exit(1);
-		echo(fd);
-	}
-	if (pid < 0) {
-		close(ls);
-		return;
-	}
-	g_pids[NMAX] = pid;
-	fd = accept(ls, NULL, NULL);
-	close(ls);
-	if (fd < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		g_pids[NMAX] = 0;
-		return;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	rtt_samples(fd, pid, rounds, s);
 }
 
 /* ---- reads -------------------------------------------------------------- */
