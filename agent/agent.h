@@ -426,6 +426,9 @@ void arbiter_fini(struct agent *a);
 void loop_watch_child(struct agent *a, int pidfd);
 
 /* pub.c */
+/* The segment this agent creates, from its config (after loop_init: the
+ * staleness bound follows the tick). */
+void pub_segment_params(const struct agent *a, struct shm_params *sp);
 void pub_all(struct agent *a);
 void pub_heartbeat(struct agent *a);
 

@@ -395,26 +395,13 @@ int main(int argc, char **argv)
 		ctl_fini(a);
 		return 1;
 	}
-	sp.name = a->conf.shm_name;
-	sp.control_path = a->conf.control_path;
-	sp.node_name = a->conf.nodes[a->self].name;
-	sp.cluster_name = a->conf.cluster;
-	/* Readable by the agent's user and its group only (access.c). */
-	sp.mode = 0640;
-	sp.set_gid = a->access.have_group;
-	sp.gid = (unsigned int)a->access.gid;
-	sp.db_max_keys = a->conf.db_max_keys;
-	sp.db_max_key = a->conf.db_max_key;
-	sp.db_max_val = a->conf.db_max_value;
-	sp.db_nclock = a->conf.nnodes;
 	ret = loop_init(a);
 	if (ret < 0) {
 		fprintf(stderr, "fotosd: io_uring: %s\n", strerror(-ret));
 		ctl_fini(a);
 		return 1;
 	}
-	/* Ten ticks without a heartbeat, and never under a second: dead. */
-	sp.stale_after_ns = 10 * a->tick_ns > 1000000000ull ? 10 * a->tick_ns : 1000000000ull;
+	pub_segment_params(a, &sp);
 	ret = shm_segment_create(&sp, &a->seg);
 	if (ret < 0) {
 		fprintf(stderr, "fotosd: shared memory %s: %s\n", sp.name, strerror(-ret));

@@ -38,6 +38,25 @@ static void member_record(const struct agent *a, int i, uint64_t inc, struct fot
 	}
 }
 
+void pub_segment_params(const struct agent *a, struct shm_params *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->name = a->conf.shm_name;
+	sp->control_path = a->conf.control_path;
+	sp->node_name = a->conf.nodes[a->self].name;
+	sp->cluster_name = a->conf.cluster;
+	/* Readable by the agent's user and its group only (access.c). */
+	sp->mode = 0640;
+	sp->set_gid = a->access.have_group;
+	sp->gid = (unsigned int)a->access.gid;
+	sp->db_max_keys = a->conf.db_max_keys;
+	sp->db_max_key = a->conf.db_max_key;
+	sp->db_max_val = a->conf.db_max_value;
+	sp->db_nclock = a->conf.nnodes;
+	/* Ten ticks without a heartbeat, and never under a second: dead. */
+	sp->stale_after_ns = 10 * a->tick_ns > 1000000000ull ? 10 * a->tick_ns : 1000000000ull;
+}
+
 void pub_all(struct agent *a)
 {
 	const struct memb *mb = &a->memb;

@@ -144,16 +144,8 @@ static void setup(void)
 	if (ret < 0)
 		die("io_uring_queue_init failed");
 
-	sp.name = a->conf.shm_name;
-	sp.control_path = a->conf.control_path;
-	sp.node_name = a->conf.nodes[a->self].name;
-	sp.cluster_name = a->conf.cluster;
+	pub_segment_params(a, &sp);
 	sp.mode = 0600;
-	sp.db_max_keys = a->conf.db_max_keys;
-	sp.db_max_key = a->conf.db_max_key;
-	sp.db_max_val = a->conf.db_max_value;
-	sp.db_nclock = a->conf.nnodes;
-	sp.stale_after_ns = 1000000000ull;
 	ret = shm_segment_create(&sp, &a->seg);
 	if (ret < 0)
 		die("shm_segment_create failed");
