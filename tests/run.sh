@@ -134,22 +134,16 @@ done
 
 # Torn-read stress: processes always; threads under TSan (TSan sees only
 # threads), where it is the point of the run.
-if [ -x "$B/tests/stress/torn" ]; then
-	run_test torn "$B/tests/stress/torn"
-	if [ "$SAN" = tsan ]; then
-		run_test torn--threads "$B/tests/stress/torn" --threads
+for s in torn torn_db; do
+	if [ -x "$B/tests/stress/$s" ]; then
+		run_test "$s" "$B/tests/stress/$s"
+		if [ "$SAN" = tsan ]; then
+			run_test "$s--threads" "$B/tests/stress/$s" --threads
+		fi
+	else
+		skip_test "$s" "not built"
 	fi
-else
-	skip_test torn "not built"
-fi
-if [ -x "$B/tests/stress/torn_db" ]; then
-	run_test torn_db "$B/tests/stress/torn_db"
-	if [ "$SAN" = tsan ]; then
-		run_test torn_db--threads "$B/tests/stress/torn_db" --threads
-	fi
-else
-	skip_test torn_db "not built"
-fi
+done
 
 # Fuzz corpus replays: replay_fuzz_X reads tests/fuzz/corpus/fuzz_X/.
 for t in "$B"/tests/replay_fuzz_*; do
